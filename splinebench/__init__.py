@@ -1,0 +1,12 @@
+"""splinebench: benchmark deep-network pruning with max-affine spline insights.
+
+The package is layered so that data flows one way (see docs/architecture.md):
+spline math -> zoo/data -> prune -> measure -> engine -> events -> store -> cli/tui/report.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+#: Version of the event stream and the store schema. A remote splinebench must match it exactly.
+SCHEMA_VERSION = 1

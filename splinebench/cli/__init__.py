@@ -1,0 +1,1 @@
+"""The command line (Typer): ``splinebench run``, ``runs``, ``models``, ``datasets``, ``pruners``, ``energy`` ..."""

@@ -1,0 +1,245 @@
+"""The ``splinebench`` command. Exit codes: 0 ok, 1 the run failed, 2 bad input (one line on stderr, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from splinebench import __version__
+from splinebench.errors import BadInputError
+from splinebench.store import default_store_path
+
+app = typer.Typer(
+    name="splinebench", no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+    help="Benchmark deep-network pruning with max-affine spline insights.",
+)
+runs_app = typer.Typer(no_args_is_help=True, help="Runs recorded in the store.")
+models_app = typer.Typer(no_args_is_help=True, help="The model zoo.")
+datasets_app = typer.Typer(no_args_is_help=True, help="Datasets.")
+pruners_app = typer.Typer(no_args_is_help=True, help="Registered pruners (built-in and plug-ins).")
+app.add_typer(runs_app, name="runs")
+app.add_typer(models_app, name="models")
+app.add_typer(datasets_app, name="datasets")
+app.add_typer(pruners_app, name="pruners")
+
+out = Console()
+err = Console(stderr=True)
+
+StoreOption = Annotated[str, typer.Option("--store", help="Results store (SQLite file).")]
+DEFAULT_STORE = default_store_path()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from splinebench import SCHEMA_VERSION
+
+        print(f"splinebench {__version__} (schema {SCHEMA_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")]
+    = False,
+) -> None:
+    """Benchmark deep-network pruning with max-affine spline insights."""
+
+
+# --- run ---------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    profile: Annotated[str | None, typer.Argument(help="Profile TOML file (profiles/quickstart.toml).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Dotted override KEY=VALUE (repeatable).")] = None,
+    resume: Annotated[str | None, typer.Option("--resume", help="Resume an interrupted run by id.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per event on stdout.")] = False,
+    store: StoreOption = DEFAULT_STORE,
+    energy: Annotated[str | None, typer.Option("--energy", help="Energy meter URL (none, ssh://user@host, ...)")]
+    = None,
+    accept_new_host: Annotated[bool, typer.Option(help="Accept and remember an unknown SSH host key.")] = False,
+) -> None:
+    """Train dense (with spline EB detection) -> prune with every pruner -> retrain -> evaluate."""
+    from splinebench.cli.progress import JsonLines, RichProgress
+    from splinebench.engine.run import execute, resume as resume_run
+    from splinebench.profiles import load_profile
+
+    if resume is None and profile is None:
+        raise BadInputError("give a PROFILE to run, or --resume RUN_ID")
+    sinks: list = [JsonLines()] if json_out else []
+    progress = RichProgress(err)
+    sinks.append(progress)
+    if resume is not None:
+        with progress:
+            run_id, ok = resume_run(store, resume, sinks)
+    else:
+        loaded = load_profile(profile, set_ or [])
+        seeds = loaded.seeds
+        ok = True
+        for seed in seeds:
+            single = loaded.model_copy(update={"seeds": [seed]})
+            meter_url = energy or single.energy
+            meter = _open_meter(meter_url, accept_new_host)
+            try:
+                with progress:
+                    run_id, seed_ok = execute(single, store, sinks, meter=meter)
+            finally:
+                if meter is not None:
+                    meter.stop()
+            ok = ok and seed_ok
+            if not json_out:
+                _show(store, run_id)
+    raise typer.Exit(0 if ok else 1)
+
+
+def _open_meter(url: str, accept_new_host: bool):
+    if not url or url == "none":
+        return None
+    from splinebench.measure.energy import open_meter
+
+    meter = open_meter(url, accept_new_host=accept_new_host)
+    meter.start()
+    return meter
+
+
+def _show(store: str, run_id: str) -> None:
+    from splinebench.report.tables import result_grid, rich_table
+    from splinebench.store import StoreReader
+
+    reader = StoreReader(store)
+    try:
+        out.print(rich_table(result_grid(reader, run_id)))
+    finally:
+        reader.close()
+
+
+# --- runs --------------------------------------------------------------------------------------------------------
+
+
+@runs_app.command("list")
+def runs_list(store: StoreOption = DEFAULT_STORE, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every run in the store, with status, EB epoch and best accuracy."""
+    from rich.table import Table
+
+    from splinebench.store import StoreReader
+
+    reader = StoreReader(store)
+    runs = reader.runs()
+    if json_out:
+        print(json.dumps([r.__dict__ for r in runs], default=str))
+        return
+    table = Table(title=f"runs in {store}")
+    for col in ("id", "name", "status", "model", "dataset", "seed", "where", "EB epoch", "best acc"):
+        table.add_column(col)
+    for r in runs:
+        where = (r.remote or {}).get("host") or r.host or "?"
+        best = f"{100 * r.best_accuracy:.2f}" if r.best_accuracy is not None else "-"
+        table.add_row(r.id, r.name, r.status, r.model, r.dataset, str(r.seed), where,
+                      str(r.eb_epoch) if r.eb_epoch is not None else "-", best)
+    out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: str, store: StoreOption = DEFAULT_STORE,
+              json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The run's results in the paper's Table 2 layout: accuracy and total training cost per pruner and ratio."""
+    from splinebench.store import StoreReader
+
+    if json_out:
+        reader = StoreReader(store)
+        run = reader.run(run_id)
+        print(json.dumps({"run": run.__dict__, "results": reader.results(run.id)}, default=str))
+        return
+    _show(store, run_id)
+
+
+# --- registries --------------------------------------------------------------------------------------------------
+
+
+@models_app.command("list")
+def models_list(pattern: Annotated[str, typer.Argument(help="Wildcard pattern, e.g. 'vgg*'.")] = "*") -> None:
+    """Models in the zoo (torchvision models as tv:NAME)."""
+    from rich.table import Table
+
+    from splinebench.zoo import list_models, model_info
+
+    table = Table(title=f"models matching {pattern!r}")
+    table.add_column("name")
+    table.add_column("family")
+    table.add_column("description")
+    for name in list_models(pattern):
+        meta = model_info(name).meta
+        table.add_row(name, str(meta.get("family", "")), str(meta.get("description", "")))
+    out.print(table)
+
+
+@datasets_app.command("list")
+def datasets_list() -> None:
+    """Datasets (bundled, generated, or read from files you have)."""
+    from rich.table import Table
+
+    from splinebench.data import dataset_info, list_datasets
+
+    table = Table(title="datasets")
+    table.add_column("name")
+    table.add_column("source")
+    table.add_column("description")
+    for name in list_datasets():
+        meta = dataset_info(name).meta
+        table.add_row(name, str(meta.get("source", "")), str(meta.get("description", "")))
+    out.print(table)
+
+
+@pruners_app.command("list")
+def pruners_list() -> None:
+    """Every registered pruner: kind, data use, when it acts and where it came from."""
+    from rich.table import Table
+
+    from splinebench.prune import discover
+
+    table = Table(title="pruners (entry-point group splinebench.pruners)")
+    for col in ("name", "kind", "data", "acts", "origin", "description"):
+        table.add_column(col)
+    for entry in discover():
+        info = entry.obj
+        if info.cls is None:
+            table.add_row(info.name, "-", "-", "-", info.origin, f"[red]failed to load: {info.error}[/red]")
+            continue
+        cls = info.cls
+        table.add_row(info.name, "structured" if cls.structured else "unstructured",
+                      "data-driven" if cls.data_driven else "data-free", cls.when(), info.origin, cls.description)
+    out.print(table)
+
+
+def _mount_optional() -> None:
+    """Sub-apps that live in their own modules."""
+    from splinebench.cli.energy import energy_app
+
+    app.add_typer(energy_app, name="energy")
+
+
+def main() -> None:
+    try:
+        _mount_optional()
+    except ImportError:
+        pass
+    try:
+        app()
+    except BadInputError as exc:
+        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted; resume with `splinebench run --resume RUN_ID`")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["app", "main", "Path"]

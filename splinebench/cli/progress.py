@@ -1,0 +1,98 @@
+"""Event sinks for the terminal: a rich progress view on stderr, and JSON lines on stdout (``--json``).
+
+Machine-readable output goes to stdout and everything for people to stderr, so ``splinebench run --json | jq`` works.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from splinebench.engine.events import Event
+
+
+class JsonLines:
+    """One JSON object per event on stdout."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stdout
+
+    def __call__(self, event: Event) -> None:
+        self.stream.write(json.dumps(event.to_dict()) + "\n")
+        self.stream.flush()
+
+
+class RichProgress:
+    """Epoch bars with loss/accuracy, the current whole-net partition distance and an EB marker."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]{task.fields[phase]}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=self.console, transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+        self.distance: dict[str, str] = {}
+
+    def __enter__(self) -> RichProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: Event) -> None:
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is not None:
+            handler(event)
+
+    def _on_run_started(self, e: Any) -> None:
+        self.console.print(f"[bold]run {e.run_id}[/bold]: {e.model} on {e.dataset}, seed {e.seed}, {e.device}; "
+                           f"pruners {', '.join(e.pruners)} at {', '.join(f'{r:.0%}' for r in e.ratios)}")
+
+    def _on_phase_started(self, e: Any) -> None:
+        self.tasks[e.phase] = self.progress.add_task("", total=max(e.epochs, 1), phase=e.phase, stats="")
+
+    def _on_epoch_finished(self, e: Any) -> None:
+        task = self.tasks.get(e.phase)
+        if task is None:  # resumed mid-phase
+            task = self.tasks[e.phase] = self.progress.add_task("", total=None, phase=e.phase, stats="")
+        stats = f"loss {e.train_loss:.3f} acc {100 * e.test_acc:.1f}%{self.distance.get(e.phase, '')}"
+        self.progress.update(task, completed=e.epoch, stats=stats)
+
+    def _on_partition_distances(self, e: Any) -> None:
+        self.distance[e.phase] = f" dist {e.mean_of_layers:.3f}"
+
+    def _on_early_bird_fired(self, e: Any) -> None:
+        fifo = ", ".join(f"{d:.3f}" for d in e.fifo)
+        self.console.print(f"[bold yellow]early bird ({e.detector})[/bold yellow] fired in {e.phase} after epoch "
+                           f"{e.epoch}: FIFO [{fifo}] < eps {e.eps}")
+
+    def _on_phase_finished(self, e: Any) -> None:
+        task = self.tasks.get(e.phase)
+        if task is not None:
+            self.progress.update(task, total=max(e.epochs, 1), completed=max(e.epochs, 1))
+            if e.stopped_early:
+                self.progress.update(task, stats=self.progress.tasks[task].fields["stats"] + " [yellow](EB stop)")
+
+    def _on_plan_made(self, e: Any) -> None:
+        left = [f"{x['name']} ({x['reason']})" for x in e.layers if x["reason"] and x["achieved"] == 0 and e.structured]
+        note = f"; kept: {len(left)} layer(s)" if left else ""
+        self.console.print(f"plan {e.pruner} @ {e.ratio:.0%} on the {e.ticket} ticket (epoch {e.ticket_epoch}): "
+                           f"asked {e.asked_ratio:.1%}, achieved {e.achieved_ratio:.1%}{note}")
+
+    def _on_pruner_failed(self, e: Any) -> None:
+        ratio = f" @ {e.ratio:.0%}" if e.ratio is not None else ""
+        self.console.print(f"[bold red]pruner {e.pruner}{ratio} failed[/bold red] ({e.stage}): {e.error}")
+
+    def _on_evaluated(self, e: Any) -> None:
+        if e.pruner != "dense":
+            self.console.print(f"  {e.pruner} @ {e.ratio:.0%}: accuracy {100 * e.accuracy:.2f}%, "
+                               f"total training {e.total_training_flops:.3g} MACs")
+
+    def _on_run_failed(self, e: Any) -> None:
+        self.console.print(f"[bold red]run failed:[/bold red] {e.error}")

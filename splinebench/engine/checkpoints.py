@@ -1,0 +1,44 @@
+"""Checkpoints: one rolling resume state per run, plus the tickets (model states) that branches start from.
+
+A checkpoint is written after every epoch: model, optimiser, scheduler, hook and observer state, what is done, and
+the event sequence number at that moment. Resuming truncates the store's events after that number and replays the
+steps from there; since every step is seeded from (seed, phase, epoch), the replay re-creates the same events.
+Files are written to a temporary name and renamed, so a kill -9 never leaves half a checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+STATE_FILE = "state.pt"
+
+
+def atomic_save(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def load(path: Path) -> Any:
+    # Our own files: they hold numpy arrays (partition codes) and plain dicts, so the full unpickler is needed.
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def state_path(run_dir: Path) -> Path:
+    return run_dir / STATE_FILE
+
+
+def load_state(run_dir: Path) -> dict[str, Any] | None:
+    path = state_path(run_dir)
+    return load(path) if path.is_file() else None
+
+
+def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}

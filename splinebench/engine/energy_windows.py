@@ -1,0 +1,50 @@
+"""Energy per phase and per epoch: cuts the run's meter samples into the windows the pipeline reports.
+
+The meter (``splinebench.measure.energy``) samples on its own thread; this observer only asks it for the energy of
+``[t0, t1]`` when an epoch or phase ends, and emits an ``EnergyMeasured`` event with the meter's provenance. With no
+meter it emits nothing and every energy figure is ``None`` ("n/a (no meter)" in tables), never 0.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from splinebench.engine.events import EnergyMeasured, EventBus
+
+
+class EnergyWindows:
+    def __init__(self, meter: Any | None, bus: EventBus, idle_power_w: float | None = None) -> None:
+        self.meter = meter
+        self.bus = bus
+        self.idle_power_w = idle_power_w
+        self._phase_t0: dict[str, float] = {}
+
+    def phase_started(self, phase: str) -> None:
+        self._phase_t0.setdefault(phase, time.time())
+
+    def epoch(self, phase: str, epoch: int, t0: float, t1: float) -> float | None:
+        return self._window("epoch", phase, epoch, t0, t1)
+
+    def phase_finished(self, phase: str) -> float | None:
+        t0 = self._phase_t0.pop(phase, None)
+        if t0 is None:
+            return None
+        return self._window("phase", phase, None, t0, time.time())
+
+    def _window(self, kind: str, phase: str, epoch: int | None, t0: float, t1: float) -> float | None:
+        if self.meter is None:
+            return None
+        window = self.meter.energy(t0, t1)
+        net = None
+        if window.joules is not None and self.idle_power_w is not None:
+            net = window.joules - self.idle_power_w * (t1 - t0)
+        provenance = {
+            "meter": window.meter, "method": window.method, "n_samples": window.n_samples,
+            "sample_interval_s": window.sample_interval_s, "coverage": window.coverage, "gaps": window.gaps,
+            "peak_power_w": window.peak_power_w, "per_rail_joules": window.per_rail_joules,
+        }
+        self.bus.emit(EnergyMeasured, window=kind, phase=phase, epoch=epoch, t0=t0, t1=t1, joules=window.joules,
+                      mean_power_w=window.mean_power_w, idle_power_w=self.idle_power_w, net_joules=net,
+                      provenance=provenance, why=window.why_unavailable)
+        return window.joules

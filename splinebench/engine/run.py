@@ -1,0 +1,116 @@
+"""Starting and resuming runs: wires a profile, the event bus, the store writer and any other sinks to the pipeline.
+
+This is the only place that knows both the engine and the store; the CLI, the dashboard's launcher, remote runs and
+sweeps all come through here (or replay events into a writer the same way).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from splinebench.engine import checkpoints
+from splinebench.engine.energy_windows import EnergyWindows
+from splinebench.engine.events import Event, EventBus, RunFailed, RunResumed
+from splinebench.engine.pipeline import Pipeline
+from splinebench.errors import BadInputError
+from splinebench.profiles import Profile, profile_from_dict
+from splinebench.store import StoreReader, StoreWriter
+
+Sink = Callable[[Event], None]
+
+
+def new_run_id() -> str:
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def preflight(profile: Profile) -> None:
+    """Check every name in the profile before anything starts, so bad input costs nothing (exit 2)."""
+    from splinebench.data import list_datasets
+    from splinebench.prune import check_names
+    from splinebench.zoo import create_model  # noqa: F401  (import errors surface here, not mid-run)
+    from splinebench.zoo import list_models
+
+    if profile.model.name not in list_models(profile.model.name):
+        from splinebench.zoo import model_info
+
+        model_info(profile.model.name)  # raises UnknownNameError with suggestions
+    if profile.data.name not in list_datasets():
+        from splinebench.data import load_dataset
+
+        load_dataset(profile.data.name)  # raises UnknownNameError with suggestions
+    check_names([p.name for p in profile.prune.pruners])
+
+
+def run_dir_for(store_path: str | os.PathLike[str], run_id: str) -> Path:
+    return Path(store_path).parent / "runs" / run_id
+
+
+def execute(
+    profile: Profile,
+    store_path: str,
+    sinks: Iterable[Sink] = (),
+    run_id: str | None = None,
+    meter: Any | None = None,
+    idle_power_w: float | None = None,
+) -> tuple[str, bool]:
+    """Run ``profile`` to the end; returns (run id, succeeded). Bad input raises before the run is recorded."""
+    preflight(profile)
+    run_id = run_id or new_run_id()
+    writer = StoreWriter(store_path)
+    bus = EventBus(run_id)
+    bus.subscribe(writer)
+    for sink in sinks:
+        bus.subscribe(sink)
+    pipeline = Pipeline(profile, run_id, run_dir_for(store_path, run_id), bus, EnergyWindows(meter, bus, idle_power_w))
+    return run_id, _drive(pipeline, bus, writer)
+
+
+def resume(store_path: str, run_id: str, sinks: Iterable[Sink] = (), meter: Any | None = None) -> tuple[str, bool]:
+    """Continue an interrupted run from its last checkpoint; the store ends as if it had never stopped."""
+    reader = StoreReader(store_path)
+    row = reader.run(run_id)
+    run_id = row.id
+    profile = profile_from_dict(reader.profile(run_id))
+    reader.close()
+    if row.status == "finished":
+        raise BadInputError(f"run {run_id} already finished; nothing to resume")
+    run_dir = Path(row.results_dir or run_dir_for(store_path, run_id))
+    state = checkpoints.load_state(run_dir)
+    if state is None:
+        raise BadInputError(f"run {run_id} has no checkpoint in {run_dir}; start it again instead")
+    writer = StoreWriter(store_path)
+    writer.truncate_after(run_id, state["seq"])
+    bus = EventBus(run_id, start_seq=state["seq"])
+    bus.subscribe(writer)
+    for sink in sinks:
+        bus.subscribe(sink)
+    # RunResumed is bookkeeping, not part of the reproducible stream: it is stored out of band.
+    writer.set_run_fields(run_id, pid=os.getpid(), status="running")
+    for sink in sinks:
+        sink(RunResumed(run_id=run_id, seq=state["seq"], ts=time.time(), from_seq=state["seq"], pid=os.getpid()))
+    pipeline = Pipeline(profile, run_id, run_dir, bus, EnergyWindows(meter, bus), resume=state)
+    return run_id, _drive(pipeline, bus, writer)
+
+
+def _drive(pipeline: Pipeline, bus: EventBus, writer: StoreWriter) -> bool:
+    try:
+        pipeline.run()
+        return True
+    except BadInputError:
+        if bus.seq > 0:
+            bus.emit(RunFailed, error="bad input; see the message above")
+        raise
+    except KeyboardInterrupt:
+        raise  # status stays "running" with a dead pid: shown as interrupted, resumable
+    except Exception as exc:  # noqa: BLE001 - recorded, then reported by exit code 1
+        import traceback
+
+        bus.emit(RunFailed, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        return False
+    finally:
+        writer.close()

@@ -1,0 +1,236 @@
+"""Experiment profiles: TOML files validated by pydantic, with spaCy-style dotted overrides (``--set train.epochs=3``).
+
+A bad profile is answered with the file, the dotted key and what was expected, never a traceback. The resolved
+profile (after overrides) is stored with every run, so a run can be repeated — locally, on a remote board, or as one
+trial of a sweep — from the store alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from splinebench.errors import BadInputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ProfileError(BadInputError):
+    pass
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelSettings(_Strict):
+    name: str = "convnet-small"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class DataSettings(_Strict):
+    name: str = "digits"
+    root: str | None = None
+    batch_size: int = Field(128, ge=1)
+    test_batch_size: int = Field(512, ge=1)
+    num_workers: int = Field(0, ge=0)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrainSettings(_Strict):
+    """SGD with step decay; defaults are the paper's (lr 0.1, momentum 0.9, wd 1e-4, /10 at 50% and 75%)."""
+
+    epochs: int = Field(160, ge=1)
+    lr: float = Field(0.1, gt=0)
+    momentum: float = Field(0.9, ge=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    milestones: list[float] = Field(default_factory=lambda: [0.5, 0.75])
+    gamma: float = Field(0.1, gt=0)
+
+    @field_validator("milestones")
+    @classmethod
+    def _fractions(cls, v: list[float]) -> list[float]:
+        if any(not 0 < m < 1 for m in v):
+            raise ValueError("milestones are fractions of the epochs, each between 0 and 1")
+        return sorted(v)
+
+
+class RetrainSettings(TrainSettings):
+    epochs: int = Field(40, ge=0)
+    lr: float = Field(0.01, gt=0)
+    mode: Literal["finetune", "scratch"] = "finetune"
+
+
+class PartitionSettings(_Strict):
+    probe_size: int = Field(1000, ge=1)
+    probe: Literal["train", "canvas"] = "train"
+    canvas_grid: int = Field(100, ge=2)
+    layers: list[str] = Field(default_factory=lambda: ["*"])
+    matrix_budget_mib: float = Field(64.0, gt=0)
+    enabled: bool = True
+
+
+class EarlyBirdSettings(_Strict):
+    enabled: bool = True
+    eps: float = Field(0.15, gt=0)
+    window: int = Field(2, ge=1)
+    anchor: Literal["consecutive", "current"] = "consecutive"
+    distance: Literal["mean-of-layers", "bit-weighted"] = "mean-of-layers"
+    layers: list[str] = Field(default_factory=lambda: ["*"])
+    stop_dense: bool = True  # stop dense training at EB when no pruner needs the final model
+
+
+class PrunerEntry(_Strict):
+    name: str
+    ticket: Literal["eb", "final", "init"] = "final"
+    label: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    ratios: list[float] | None = None  # default: prune.ratios
+
+    @property
+    def display(self) -> str:
+        if self.label:
+            return self.label
+        return f"eb-{self.name}" if self.ticket == "eb" and not self.name.startswith("eb-") else self.name
+
+
+class PruneSettings(_Strict):
+    ratios: list[float] = Field(default_factory=lambda: [0.3, 0.5, 0.7])
+    pruners: list[PrunerEntry] = Field(default_factory=lambda: [PrunerEntry(name="spline")])
+    calibration_batches: int = Field(8, ge=1)
+
+    @field_validator("ratios")
+    @classmethod
+    def _ratios(cls, v: list[float]) -> list[float]:
+        if any(not 0 < r < 1 for r in v):
+            raise ValueError("ratios are fractions of units to remove, each strictly between 0 and 1")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_labels(self) -> PruneSettings:
+        labels = [p.display for p in self.pruners]
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        if dupes:
+            raise ValueError(f"pruner labels must be unique; give `label` to tell apart: {', '.join(dupes)}")
+        return self
+
+
+class Profile(_Strict):
+    name: str = "unnamed"
+    description: str = ""
+    seeds: list[int] = Field(default_factory=lambda: [0])
+    device: Literal["cpu", "cuda", "auto"] = "auto"
+    threads: int | None = None
+    energy: str = "none"
+    checkpoint_every: int = Field(1, ge=1)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    data: DataSettings = Field(default_factory=DataSettings)
+    train: TrainSettings = Field(default_factory=TrainSettings)
+    partition: PartitionSettings = Field(default_factory=PartitionSettings)
+    early_bird: EarlyBirdSettings = Field(default_factory=EarlyBirdSettings)
+    prune: PruneSettings = Field(default_factory=PruneSettings)
+    retrain: RetrainSettings = Field(default_factory=RetrainSettings)
+    remote: str | None = None
+    remote_cmd: str = "splinebench"
+    sweep: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        return self.seeds[0]
+
+
+# --- loading ---------------------------------------------------------------------------------------------------
+
+
+def parse_value(text: str) -> Any:
+    """Parse an override value as TOML would (numbers, booleans, lists, strings), falling back to a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def apply_override(data: dict[str, Any], key: str, value: Any, source: str = "--set") -> None:
+    """Set ``a.b.c = value`` in nested dicts; a list index is allowed (``prune.pruners.0.ticket``)."""
+    parts = key.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ProfileError(f"{source}: {key}: {'.'.join(parts[:i])} has no item {part}")
+            node = node[int(part)]
+        else:
+            node = node.setdefault(part, {})
+            if not isinstance(node, (dict, list)):
+                raise ProfileError(f"{source}: {key}: {'.'.join(parts[: i + 1])} is a value, not a table")
+    last = parts[-1]
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            raise ProfileError(f"{source}: {key}: no item {last}")
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
+def parse_overrides(pairs: list[str]) -> list[tuple[str, Any]]:
+    out = []
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ProfileError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set train.epochs=3")
+        out.append((key.strip(), parse_value(text.strip())))
+    return out
+
+
+def _format_error(source: str, exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        return f"{source}: unknown key {key!r}"
+    expected = first["msg"]
+    got = first.get("input")
+    got_text = "" if isinstance(got, dict) else f" (got {json.dumps(got, default=str)})"
+    more = f" and {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
+    return f"{source}: key {key!r}: {expected}{got_text}{more}"
+
+
+def validate(data: dict[str, Any], source: str = "<profile>") -> Profile:
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(_format_error(source, exc)) from None
+
+
+def load_profile(path: str | Path, overrides: list[str] | None = None) -> Profile:
+    """Read, override and validate a profile file."""
+    path = Path(path)
+    if not path.is_file():
+        hint = ""
+        candidate = Path("profiles") / path.name
+        if candidate.is_file() and candidate != path:
+            hint = f" (did you mean {candidate}?)"
+        raise ProfileError(f"profile file not found: {path}{hint}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: not valid TOML: {exc}") from None
+    for key, value in parse_overrides(overrides or []):
+        apply_override(data, key, value)
+    data.setdefault("name", path.stem)
+    return validate(data, str(path))
+
+
+def profile_from_dict(data: dict[str, Any]) -> Profile:
+    return validate(data, "<stored profile>")

@@ -1,0 +1,1 @@
+"""Reports: the paper's tables (and later figures) built from the store alone."""

@@ -1,0 +1,178 @@
+"""Read-only queries over the store, for the CLI, the dashboard and reports.
+
+Readers never write and never import torch. Live views poll incrementally with ``since_id``/``since_seq`` so a
+refresh costs only the rows added since the last one, not a re-read of whole tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from splinebench.errors import BadInputError
+from splinebench.store.schema import SCHEMA_VERSION, connect
+
+
+class StoreError(BadInputError):
+    """The store is missing, unreadable, corrupt or too new."""
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class RunRow:
+    id: str
+    name: str
+    status: str
+    model: str
+    dataset: str
+    seed: int
+    device: str
+    pruners: list[str]
+    ratios: list[float]
+    planned_epochs: int | None
+    host: str | None
+    pid: int | None
+    remote: dict[str, Any] | None
+    sweep_id: str | None
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    eb_epoch: int | None
+    best_accuracy: float | None
+    error: str | None
+    results_dir: str | None
+
+
+class StoreReader:
+    """Queries over one store file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        if not Path(self.path).is_file():
+            raise StoreError(f"no store at {self.path} (run `splinebench run PROFILE` first, or pass --store PATH)")
+        try:
+            self.conn = connect(self.path, readonly=True)
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            self.conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a readable splinebench store: {exc}") from None
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has schema {version}, newer than this splinebench ({SCHEMA_VERSION})")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    # -- runs -------------------------------------------------------------------------------------------------
+    def runs(self) -> list[RunRow]:
+        return [self._run(r) for r in self.query("SELECT * FROM runs ORDER BY created_at")]
+
+    def run(self, run_id: str) -> RunRow:
+        rows = self.query("SELECT * FROM runs WHERE id=?", (run_id,))
+        if not rows:
+            rows = self.query("SELECT * FROM runs WHERE id LIKE ? ORDER BY created_at", (run_id + "%",))
+            if len(rows) > 1:
+                raise StoreError(f"run id {run_id!r} is ambiguous: {', '.join(r['id'] for r in rows[:5])}")
+        if not rows:
+            known = [r["id"] for r in self.query("SELECT id FROM runs ORDER BY created_at DESC LIMIT 5")]
+            raise StoreError(f"no run {run_id!r} in {self.path} (latest: {', '.join(known) or 'none'})")
+        return self._run(rows[0])
+
+    def _run(self, r: sqlite3.Row) -> RunRow:
+        status = r["status"]
+        if status == "running" and not r["remote"] and r["host"] == os.uname().nodename and not pid_alive(r["pid"]):
+            status = "interrupted"
+        return RunRow(
+            id=r["id"], name=r["name"], status=status, model=r["model"], dataset=r["dataset"], seed=r["seed"],
+            device=r["device"], pruners=json.loads(r["pruners"] or "[]"), ratios=json.loads(r["ratios"] or "[]"),
+            planned_epochs=r["planned_epochs"], host=r["host"], pid=r["pid"],
+            remote=json.loads(r["remote"]) if r["remote"] else None, sweep_id=r["sweep_id"],
+            created_at=r["created_at"], updated_at=r["updated_at"], finished_at=r["finished_at"],
+            eb_epoch=r["eb_epoch"], best_accuracy=r["best_accuracy"], error=r["error"], results_dir=r["results_dir"],
+        )
+
+    def profile(self, run_id: str) -> dict[str, Any]:
+        return json.loads(self.query("SELECT profile FROM runs WHERE id=?", (run_id,))[0][0])
+
+    # -- per run ----------------------------------------------------------------------------------------------
+    def results(self, run_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.query("SELECT * FROM results WHERE run_id=? ORDER BY pruner, ratio", (run_id,))]
+
+    def epochs(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self.query("SELECT * FROM epochs WHERE run_id=? AND id>? ORDER BY id", (run_id, since_id))
+        ]
+
+    def layer_distances(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self.query(
+                "SELECT * FROM layer_distances WHERE run_id=? AND id>? ORDER BY id", (run_id, since_id)
+            )
+        ]
+
+    def net_distances(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self.query("SELECT * FROM net_distances WHERE run_id=? AND id>? ORDER BY id", (run_id, since_id))
+        ]
+
+    def distance_matrix(self, run_id: str, phase: str = "dense") -> list[list[float]]:
+        rows = self.query("SELECT i, j, distance FROM distance_matrix WHERE run_id=? AND phase=?", (run_id, phase))
+        if not rows:
+            return []
+        n = max(max(r[0], r[1]) for r in rows) + 1
+        matrix = [[float("nan")] * n for _ in range(n)]
+        for i, j, d in rows:
+            matrix[i][j] = d
+        return matrix
+
+    def early_birds(self, run_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.query("SELECT * FROM early_birds WHERE run_id=? ORDER BY id", (run_id,))]
+
+    def phases(self, run_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.query("SELECT * FROM phases WHERE run_id=? ORDER BY started_at", (run_id,))]
+
+    def plans(self, run_id: str) -> list[dict[str, Any]]:
+        out = []
+        for r in self.query("SELECT * FROM plans WHERE run_id=? ORDER BY pruner, ratio", (run_id,)):
+            row = dict(r)
+            row["layers"] = json.loads(row["layers"])
+            out.append(row)
+        return out
+
+    def models(self, run_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.query("SELECT * FROM models WHERE run_id=? ORDER BY id", (run_id,))]
+
+    def energy(self, run_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.query("SELECT * FROM energy WHERE run_id=? ORDER BY id", (run_id,))]
+
+    def events(self, run_id: str, since_seq: int = 0) -> list[dict[str, Any]]:
+        return [
+            json.loads(r[0])
+            for r in self.query("SELECT payload FROM events WHERE run_id=? AND seq>? ORDER BY seq", (run_id, since_seq))
+        ]
+
+    def last_checkpoint(self, run_id: str) -> dict[str, Any] | None:
+        rows = self.query(
+            "SELECT * FROM checkpoints WHERE run_id=? ORDER BY rowid DESC LIMIT 1", (run_id,)
+        )
+        return dict(rows[0]) if rows else None
