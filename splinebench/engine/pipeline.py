@@ -116,9 +116,10 @@ class Branch:
             return "init"
         return self.entry.ticket
 
-    @property
-    def detector(self) -> str:
-        return self.hook.detector if self.hook is not None and self.hook.detector else "spline"
+    def detector(self, ratio: float) -> str:
+        """Which early-bird draws this branch's "eb" ticket: the hook's own detector, else the spline EB."""
+        name = self.hook.detector_for(ratio) if self.hook is not None else None
+        return name or "spline"
 
 
 @dataclass
@@ -157,22 +158,35 @@ class Pipeline:
     # ---------------------------------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         started = time.time()
-        self._setup()
-        if not self.state["done"].get("started"):
-            self._emit_start()
-        branches = self._resolve_branches()
-        groups = sorted({b.group for b in branches if b.pruner is not None}, key=lambda g: (g != "", g)) or [""]
-        dense: dict[str, DenseResult] = {}
-        for group in groups:
-            members = [b for b in branches if b.group == group and b.pruner is not None]
-            dense[group] = self._dense_phase(group, members)
-        for branch in branches:
-            for ratio in branch.entry.ratios or self.profile.prune.ratios:
-                self._branch(branch, ratio, dense.get(branch.group))
+        self.prepare()
+        dense = {group: self.dense(group) for group in self.dense_groups()}
+        for branch, ratio in self.branch_tasks():
+            self.branch(branch, ratio, dense.get(branch.group))
         summary = {"seconds": time.time() - started}
         self.bus.emit(RunFinished, seconds=summary["seconds"], summary=summary)
         self._save_state()
         return summary
+
+    # -- the steps, public so that a sweep can schedule them as separate tasks --------------------------------
+    def prepare(self, emit_start: bool = True) -> None:
+        """Data, model, initial state, probe set and pruners; emits RunStarted the first time."""
+        self._setup()
+        if emit_start and not self.state["done"].get("started"):
+            self._emit_start()
+        self.branches = self._resolve_branches()
+
+    def dense_groups(self) -> list[str]:
+        """Dense-training groups: the plain one first, then one per distinct training-hook key."""
+        return sorted({b.group for b in self.branches if b.pruner is not None}, key=lambda g: (g != "", g)) or [""]
+
+    def dense(self, group: str) -> DenseResult:
+        return self._dense_phase(group, [b for b in self.branches if b.group == group and b.pruner is not None])
+
+    def branch_tasks(self) -> list[tuple[Branch, float]]:
+        return [(b, r) for b in self.branches for r in (b.entry.ratios or self.profile.prune.ratios)]
+
+    def branch(self, branch: Branch, ratio: float, dense: DenseResult | None) -> None:
+        self._branch(branch, ratio, dense)
 
     # -- set-up ----------------------------------------------------------------------------------------------
     def _setup(self) -> None:
@@ -242,6 +256,9 @@ class Pipeline:
         if phase in self.state["done"]:
             return self.state["done"][phase]
         hooks = [b.hook for b in members if b.hook is not None]
+        for b in members:
+            if b.hook is not None:
+                b.hook.ratios = list(b.entry.ratios or self.profile.prune.ratios)
         trainer_hook = hooks[0] if hooks else None  # hooks of one group share their training penalty
         settings = self.profile.train
         model = self._new_model()
@@ -283,8 +300,10 @@ class Pipeline:
                 epoch -= 1
                 break
             for hook in hooks:
-                if hook.on_epoch_start(model, epoch):
-                    self._draw_ticket(phase, hook.detector or hook.key, epoch - 1, model, result, hook.early_bird_info())
+                fired = hook.on_epoch_start(model, epoch)
+                names = [hook.detector or hook.key] if fired is True else list(fired or [])
+                for name in names:
+                    self._draw_ticket(phase, name, epoch - 1, model, result, hook.early_bird_info())
             t0 = time.time()
             stats = train_epoch(model, optimizer, self.train.batches(True, epoch_seed(self.seed, phase, epoch)),
                                 trainer_hook.after_backward if trainer_hook else None)
@@ -339,7 +358,10 @@ class Pipeline:
             return False
         if any(b.ticket == "final" for b in members):
             return False
-        return all(b.ticket == "init" or f"eb:{b.detector}" in result.tickets for b in members)
+        return all(
+            b.ticket == "init" or f"eb:{b.detector(r)}" in result.tickets
+            for b in members for r in (b.entry.ratios or self.profile.prune.ratios)
+        )
 
     def _draw_ticket(self, phase: str, detector: str, epoch: int, model: nn.Module, result: DenseResult,
                      info: dict[str, Any]) -> None:
@@ -382,13 +404,13 @@ class Pipeline:
             self.state["current"] = None
         self._mark_done(phase)
 
-    def _ticket(self, branch: Branch, dense: DenseResult | None) -> tuple[str, str, int]:
+    def _ticket(self, branch: Branch, ratio: float, dense: DenseResult | None) -> tuple[str, str, int]:
         """(ticket kind actually used, file, epoch); an EB ticket whose detector never fired falls back to final."""
         assert dense is not None
         if branch.ticket == "init":
             return "init", dense.tickets["init"], 0
         if branch.ticket == "eb":
-            key = f"eb:{branch.detector}"
+            key = f"eb:{branch.detector(ratio)}"
             if key in dense.tickets:
                 return "eb", dense.tickets[key], dense.ticket_epochs[key]
             return "final (no EB)", dense.tickets["final"], dense.ticket_epochs["final"]
@@ -403,7 +425,7 @@ class Pipeline:
             rebuild_structure(model, self.example, structure["history"], structure.get("masks"))
             model.load_state_dict(current["model"])
             return model.to(self.device), current["plan_info"]
-        ticket, path, ticket_epoch = self._ticket(branch, dense)
+        ticket, path, ticket_epoch = self._ticket(branch, ratio, dense)
         model = self._new_model()
         model.load_state_dict(checkpoints.load(Path(path)))
         assert branch.pruner is not None and dense is not None
@@ -484,14 +506,14 @@ class Pipeline:
                       training_flops=accountant.total)
         self.energy.phase_finished(phase)
         assert dense is not None
-        ticket_key = {"eb": f"eb:{branch.detector}", "init": "init"}.get(info["ticket"], "final")
+        ticket_key = {"eb": f"eb:{branch.detector(ratio)}", "init": "init"}.get(info["ticket"], "final")
         ticket_epoch = dense.ticket_epochs.get(ticket_key, info["ticket_epoch"])
         dense_flops = 0.0 if info["ticket"] == "init" else dense.cum_flops[ticket_epoch]
         dense_energy = None if info["ticket"] == "init" else _sum(dense.epoch_energy[1 : ticket_epoch + 1])
         retrain_energy = _sum(energy)
         self.bus.emit(
             Evaluated, pruner=branch.label, ratio=ratio, accuracy=test.accuracy, loss=test.loss,
-            ticket=info["ticket"], eb_epoch=dense.ticket_epochs.get(f"eb:{branch.detector}"),
+            ticket=info["ticket"], eb_epoch=dense.ticket_epochs.get(f"eb:{branch.detector(ratio)}"),
             dense_training_flops=dense_flops, retrain_training_flops=accountant.total,
             total_training_flops=dense_flops + accountant.total, params=info["params"], flops=info["flops"],
             sparse_flops=info["sparse_flops"], dense_energy_j=dense_energy, retrain_energy_j=retrain_energy,

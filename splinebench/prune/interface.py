@@ -56,9 +56,20 @@ class TrainingHook:
     def after_backward(self, model: nn.Module) -> None:
         """Called after ``loss.backward()``, before the optimiser step (e.g. add an L1 subgradient)."""
 
-    def on_epoch_start(self, model: nn.Module, epoch: int) -> bool:
-        """Called before epoch ``epoch`` (1-based) trains; return True once when this hook's early-bird fires."""
+    #: the ratios this hook's pruner will be asked for (set by the engine before dense training starts)
+    ratios: list[float] = []
+
+    def on_epoch_start(self, model: nn.Module, epoch: int) -> bool | list[str]:
+        """Called before epoch ``epoch`` (1-based) trains, i.e. after ``epoch - 1`` epochs.
+
+        Return True once when this hook's early-bird (``detector``) fires, or the names of the detectors that fired
+        now when the hook runs one per ratio (see ``detector_for``). The model at that moment becomes the ticket.
+        """
         return False
+
+    def detector_for(self, ratio: float) -> str | None:
+        """The detector whose ticket a branch at ``ratio`` uses (mask early-birds draw one ticket per ratio)."""
+        return self.detector
 
     def early_bird_info(self) -> dict[str, Any]:
         """eps, window and FIFO of the hook's detector, for the EarlyBirdFired event."""

@@ -1,0 +1,84 @@
+"""kill -9 in the middle of training, resume, and end with exactly the numbers of an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OVERRIDES = [
+    "data.name='digits'", "train.epochs=4", "retrain.epochs=2", "prune.ratios=[0.5]", "partition.probe_size=64",
+    "threads=1", "device='cpu'", "early_bird.eps=0.5",
+]
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "splinebench.cli.app", *args]
+
+
+def _run_args(store: Path) -> list[str]:
+    args = ["run", str(ROOT / "profiles" / "quickstart.toml"), "--store", str(store), "--json"]
+    for o in OVERRIDES:
+        args += ["--set", o]
+    return args
+
+
+def _numbers(store: Path, run_id: str) -> dict[str, list[tuple]]:
+    db = sqlite3.connect(store)
+    out = {
+        "epochs": db.execute("SELECT phase, epoch, train_loss, train_acc, test_loss, test_acc, training_flops "
+                             "FROM epochs WHERE run_id=? ORDER BY phase, epoch", (run_id,)).fetchall(),
+        "results": db.execute("SELECT pruner, ratio, accuracy, loss, total_training_flops, eb_epoch FROM results "
+                              "WHERE run_id=? ORDER BY pruner, ratio", (run_id,)).fetchall(),
+        "distances": db.execute("SELECT phase, epoch, layer, distance FROM layer_distances WHERE run_id=? "
+                                "ORDER BY phase, epoch, layer", (run_id,)).fetchall(),
+        "event_types": db.execute("SELECT seq, type FROM events WHERE run_id=? ORDER BY seq", (run_id,)).fetchall(),
+    }
+    db.close()
+    return out
+
+
+@pytest.mark.parametrize(("kill_phase", "kill_epoch"), [("dense", 2), ("retrain:spline@0.5", 1)])
+def test_a_run_killed_mid_training_resumes_to_identical_final_metrics(tmp_path, kill_phase, kill_epoch):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    reference_store = tmp_path / "reference" / "store.sqlite"
+    done = subprocess.run(_cli(*_run_args(reference_store)), capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    reference_id = json.loads(done.stdout.splitlines()[0])["run_id"]
+
+    store = tmp_path / "killed" / "store.sqlite"
+    proc = subprocess.Popen(_cli(*_run_args(store)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=env, cwd=tmp_path)
+    run_id = None
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        event = json.loads(line)
+        run_id = event["run_id"]
+        if event["type"] == "checkpoint_saved" and (event["phase"], event["epoch"]) == (kill_phase, kill_epoch):
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    status = sqlite3.connect(store).execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()[0]
+    assert status == "running"  # shown as "interrupted" by readers: its pid is dead
+
+    resumed = subprocess.run(_cli("run", "--resume", run_id, "--store", str(store)), capture_output=True, text=True,
+                             env=env, cwd=tmp_path, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+
+    got, want = _numbers(store, run_id), _numbers(reference_store, reference_id)
+    assert got["epochs"] == want["epochs"]
+    assert got["results"] == want["results"]
+    assert got["distances"] == want["distances"]
+    assert got["event_types"] == want["event_types"]  # every event once, numbered without holes
+    db = sqlite3.connect(store)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()[0] == "finished"
