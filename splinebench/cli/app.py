@@ -66,7 +66,8 @@ def run(
 ) -> None:
     """Train dense (with spline EB detection) -> prune with every pruner -> retrain -> evaluate."""
     from splinebench.cli.progress import JsonLines, RichProgress
-    from splinebench.engine.run import execute, resume as resume_run
+    from splinebench.engine.run import execute
+    from splinebench.engine.run import resume as resume_run
     from splinebench.profiles import load_profile
 
     if resume is None and profile is None:
@@ -224,6 +225,9 @@ def _mount_optional() -> None:
 
 
 def main() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
     try:
         _mount_optional()
     except ImportError:

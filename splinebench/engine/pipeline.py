@@ -31,6 +31,7 @@ from torch import nn
 import splinebench
 from splinebench.data import load_dataset
 from splinebench.engine import checkpoints
+from splinebench.engine.energy_windows import EnergyWindows
 from splinebench.engine.events import (
     CheckpointSaved,
     DistanceMatrixRow,
@@ -48,7 +49,6 @@ from splinebench.engine.events import (
     RunFinished,
     RunStarted,
 )
-from splinebench.engine.energy_windows import EnergyWindows
 from splinebench.engine.observers import PartitionObserver
 from splinebench.engine.training import (
     BatchSource,
@@ -63,8 +63,8 @@ from splinebench.measure.flops import TrainingFlopAccountant, density_weighted_f
 from splinebench.profiles import Profile, PrunerEntry, TrainSettings
 from splinebench.prune import (
     PluginError,
-    Pruner,
     PruneContext,
+    Pruner,
     TrainingHook,
     apply_plan,
     create_pruner,

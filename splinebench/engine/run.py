@@ -32,8 +32,10 @@ def preflight(profile: Profile) -> None:
     """Check every name in the profile before anything starts, so bad input costs nothing (exit 2)."""
     from splinebench.data import list_datasets
     from splinebench.prune import check_names
-    from splinebench.zoo import create_model  # noqa: F401  (import errors surface here, not mid-run)
-    from splinebench.zoo import list_models
+    from splinebench.zoo import (
+        create_model,  # noqa: F401  (import errors surface here, not mid-run)
+        list_models,
+    )
 
     if profile.model.name not in list_models(profile.model.name):
         from splinebench.zoo import model_info

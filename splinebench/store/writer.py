@@ -89,6 +89,8 @@ class StoreWriter:
             self.conn.execute("DELETE FROM events WHERE run_id=? AND seq>?", (run_id, seq))
             for table in PROJECTION_TABLES:
                 self.conn.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
+            # columns of `runs` that are projections too
+            self.conn.execute("UPDATE runs SET best_accuracy=NULL, eb_epoch=NULL WHERE id=?", (run_id,))
             rows = self.conn.execute(
                 "SELECT payload FROM events WHERE run_id=? ORDER BY seq", (run_id,)
             ).fetchall()

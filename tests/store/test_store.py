@@ -1,0 +1,121 @@
+"""The store: migrations, exactly-once events, truncation on resume, a reader beside a writer."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from splinebench.engine.events import EpochFinished, EventBus, PartitionDistances, RunStarted
+from splinebench.store import SCHEMA_VERSION, StoreError, StoreReader, StoreWriter, connect, migrate
+
+
+def _start(bus: EventBus) -> None:
+    bus.emit(RunStarted, name="t", profile={}, versions={}, model="m", dataset="d", seed=0, device="cpu",
+             host="h", pid=1)
+
+
+def _epoch(bus: EventBus, epoch: int) -> None:
+    bus.emit(EpochFinished, phase="dense", epoch=epoch, train_loss=1.0 / epoch, train_acc=0.5, test_loss=1.0,
+             test_acc=0.1 * epoch, lr=0.1, seconds=1.0, samples=10, training_flops=100.0)
+    bus.emit(PartitionDistances, phase="dense", epoch=epoch, per_layer={"a": 0.2, "b": 0.4}, mean_of_layers=0.3,
+             bit_weighted=0.25)
+
+
+def test_a_new_store_is_migrated_to_the_current_schema(tmp_path):
+    StoreWriter(tmp_path / "s.sqlite").close()
+    conn = sqlite3.connect(tmp_path / "s.sqlite")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_store_from_a_newer_splinebench_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    StoreWriter(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    with pytest.raises(RuntimeError, match="newer"):
+        migrate(connect(str(path)))
+    with pytest.raises(StoreError, match="newer"):
+        StoreReader(path)
+
+
+def test_replayed_events_are_stored_exactly_once(tmp_path):
+    writer = StoreWriter(tmp_path / "s.sqlite")
+    events: list = []
+    bus = EventBus("r1")
+    bus.subscribe(events.append)
+    _start(bus)
+    _epoch(bus, 1)
+    payloads = [e.to_dict() for e in events]
+    assert [writer.write(p) for p in payloads] == [True, True, True]
+    assert writer.write_many(payloads) == 0  # a reconnect replays everything: nothing doubles
+    reader = StoreReader(tmp_path / "s.sqlite")
+    assert len(reader.epochs("r1")) == 1
+    assert len(reader.layer_distances("r1")) == 2
+
+
+def test_truncating_after_a_checkpoint_rebuilds_the_projections(tmp_path):
+    writer = StoreWriter(tmp_path / "s.sqlite")
+    bus = EventBus("r1")
+    bus.subscribe(writer)
+    _start(bus)
+    _epoch(bus, 1)
+    checkpoint_seq = bus.seq
+    _epoch(bus, 2)
+    writer.truncate_after("r1", checkpoint_seq)
+    reader = StoreReader(tmp_path / "s.sqlite")
+    assert [e["epoch"] for e in reader.epochs("r1")] == [1]
+    assert {d["epoch"] for d in reader.layer_distances("r1")} == {1}
+    assert reader.run("r1").best_accuracy == pytest.approx(0.1)
+    assert writer.last_seq("r1") == checkpoint_seq
+
+
+def test_a_reader_sees_new_rows_while_a_writer_is_writing(tmp_path):
+    path = tmp_path / "s.sqlite"
+    writer = StoreWriter(path)
+    bus = EventBus("r1")
+    bus.subscribe(writer)
+    _start(bus)
+    reader = StoreReader(path)
+    seen: list[int] = []
+    last_id = 0
+
+    def write() -> None:
+        for epoch in range(1, 51):
+            _epoch(bus, epoch)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    while thread.is_alive() or len(seen) < 50:
+        rows = reader.epochs("r1", since_id=last_id)  # incremental: only what is new
+        for row in rows:
+            seen.append(row["epoch"])
+            last_id = row["id"]
+        if not thread.is_alive() and not rows and len(seen) >= 50:
+            break
+    thread.join()
+    assert seen == list(range(1, 51))
+
+
+def test_unknown_and_ambiguous_run_ids_are_clear_errors(tmp_path):
+    writer = StoreWriter(tmp_path / "s.sqlite")
+    for run_id in ("2026-a1", "2026-a2"):
+        bus = EventBus(run_id)
+        bus.subscribe(writer)
+        _start(bus)
+    reader = StoreReader(tmp_path / "s.sqlite")
+    assert reader.run("2026-a1").id == "2026-a1"
+    with pytest.raises(StoreError, match="ambiguous"):
+        reader.run("2026-a")
+    with pytest.raises(StoreError, match="no run 'zzz'"):
+        reader.run("zzz")
+
+
+def test_a_corrupt_file_is_reported_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="not a readable splinebench store"):
+        StoreReader(bad)
