@@ -6,9 +6,11 @@ import os
 from typing import Any
 
 import pytest
+import torch
 
 # Two cores: keep torch from oversubscribing when a test starts subprocesses.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(1)
 
 
 def tiny_profile_dict(**changes: Any) -> dict[str, Any]:

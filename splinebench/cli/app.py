@@ -28,6 +28,8 @@ app.add_typer(datasets_app, name="datasets")
 app.add_typer(pruners_app, name="pruners")
 
 out = Console()
+if not out.is_terminal:  # piped or captured: tables keep their full width instead of wrapping at 80 columns
+    out = Console(width=160)
 err = Console(stderr=True)
 
 StoreOption = Annotated[str, typer.Option("--store", help="Results store (SQLite file).")]

@@ -79,8 +79,8 @@ def rich_table(grid: ResultGrid) -> Any:
 
     energy = " / energy" if grid.has_energy else ""
     table = Table(title=f"run {grid.run_id}: retrain accuracy (%) and total training {FLOP_UNIT}{energy}")
-    table.add_column("pruner", style="bold")
-    table.add_column("ticket")
+    table.add_column("pruner", style="bold", no_wrap=True)
+    table.add_column("ticket", no_wrap=True)
     for ratio in grid.ratios:
         table.add_column(f"acc p={ratio:.0%}", justify="right")
     for ratio in grid.ratios:
