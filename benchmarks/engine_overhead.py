@@ -61,8 +61,10 @@ def main() -> None:
             bare_times.append(timed["bare"])
             engine_times.append(timed["engine"])
     bare, engine = statistics.median(bare_times), statistics.median(engine_times)
-    print(f"model {args.model} on {args.dataset}, {len(source)} samples, batch {args.batch_size}, "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"model {args.model} on {args.dataset}, {len(source)} samples, batch {args.batch_size}, "
+        f"{torch.get_num_threads()} threads"
+    )
     print(f"bare PyTorch epoch: {bare:.3f} s   engine epoch (observers off): {engine:.3f} s")
     print(f"engine / bare = {engine / bare:.3f}   (goal <= 1.03)")
 

@@ -222,10 +222,16 @@ def load_profile(path: str | Path, overrides: list[str] | None = None) -> Profil
         if candidate.is_file() and candidate != path:
             hint = f" (did you mean {candidate}?)"
         raise ProfileError(f"profile file not found: {path}{hint}")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path}: not valid TOML: {exc}") from None
+    if path.suffix == ".json":  # a resolved profile, as sent to a remote board or a sweep worker
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ProfileError(f"{path}: not valid JSON: {exc}") from None
+    else:
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ProfileError(f"{path}: not valid TOML: {exc}") from None
     for key, value in parse_overrides(overrides or []):
         apply_override(data, key, value)
     data.setdefault("name", path.stem)

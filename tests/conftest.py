@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,36 +12,9 @@ import torch
 # Two cores: keep torch from oversubscribing when a test starts subprocesses.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # shared helpers: tiny_profiles, sshd_fixture
 
-
-def tiny_profile_dict(**changes: Any) -> dict[str, Any]:
-    """A profile that trains convnet-small on digits for a couple of epochs: the pipeline end to end, fast."""
-    data: dict[str, Any] = {
-        "name": "tiny",
-        "seeds": [0],
-        "device": "cpu",
-        "threads": 1,
-        "model": {"name": "convnet-small"},
-        "data": {"name": "digits", "batch_size": 64},
-        "train": {"epochs": 3, "lr": 0.05},
-        "partition": {"probe_size": 64},
-        "early_bird": {"eps": 0.5, "window": 2},
-        "prune": {
-            "ratios": [0.5],
-            "pruners": [
-                {"name": "spline", "ticket": "final", "label": "spline"},
-                {"name": "spline", "ticket": "eb", "label": "eb-spline"},
-            ],
-        },
-        "retrain": {"epochs": 1, "lr": 0.01},
-    }
-    for key, value in changes.items():
-        node = data
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return data
+from tiny_profiles import tiny_profile_dict  # noqa: E402
 
 
 @pytest.fixture

@@ -65,38 +65,65 @@ def run(
     energy: Annotated[str | None, typer.Option("--energy", help="Energy meter URL (none, ssh://user@host, ...)")]
     = None,
     accept_new_host: Annotated[bool, typer.Option(help="Accept and remember an unknown SSH host key.")] = False,
+    on: Annotated[str | None, typer.Option("--on", help="Run on ssh://user@host[:port]; record it here.")] = None,
+    remote_cmd: Annotated[str | None, typer.Option(help="How to start splinebench there (default: splinebench).")]
+    = None,
+    remote_dir: Annotated[str, typer.Option(help="Where remote runs keep their files.")] = "~/.splinebench/remote",
+    fetch: Annotated[bool, typer.Option(help="Fetch checkpoints and pruned models of a remote run.")] = True,
+    stop_on_exit: Annotated[bool, typer.Option(help="Ctrl-C stops the remote run (default: detach).")] = False,
+    event_log: Annotated[str | None, typer.Option(help="Also append every event as JSON to this file.")] = None,
+    run_id: Annotated[str | None, typer.Option(help="Use this run id (remote runs use the local one).")] = None,
+    tui: Annotated[bool, typer.Option("--tui", help="Run with the dashboard attached.")] = False,
 ) -> None:
     """Train dense (with spline EB detection) -> prune with every pruner -> retrain -> evaluate."""
+    if tui and profile is not None:
+        from splinebench.cli.tui import run_with_dashboard
+
+        run_with_dashboard(profile, set_ or [], store)
+        return
     from splinebench.cli.progress import JsonLines, RichProgress
-    from splinebench.engine.run import execute
-    from splinebench.engine.run import resume as resume_run
+    from splinebench.engine.run import execute, resume as resume_run
     from splinebench.profiles import load_profile
 
     if resume is None and profile is None:
         raise BadInputError("give a PROFILE to run, or --resume RUN_ID")
     sinks: list = [JsonLines()] if json_out else []
+    if event_log:
+        sinks.append(JsonLines(open(event_log, "a", buffering=1)))  # noqa: SIM115 - lives as long as the run
     progress = RichProgress(err)
     sinks.append(progress)
     if resume is not None:
         with progress:
-            run_id, ok = resume_run(store, resume, sinks)
-    else:
-        loaded = load_profile(profile, set_ or [])
-        seeds = loaded.seeds
-        ok = True
-        for seed in seeds:
-            single = loaded.model_copy(update={"seeds": [seed]})
-            meter_url = energy or single.energy
-            meter = _open_meter(meter_url, accept_new_host)
+            _, ok = resume_run(store, resume, sinks)
+        raise typer.Exit(0 if ok else 1)
+    loaded = load_profile(profile, set_ or [])
+    where = on or loaded.remote
+    ok = True
+    for seed in loaded.seeds:
+        single = loaded.model_copy(update={"seeds": [seed]})
+        if where:
+            from splinebench.remote import ConnectOptions, RemoteOptions, run_remote
+
+            options = RemoteOptions(ConnectOptions(where, accept_new_host=accept_new_host),
+                                    remote_cmd=remote_cmd or single.remote_cmd, remote_dir=remote_dir, fetch=fetch,
+                                    stop_on_exit=stop_on_exit, energy=energy)
             try:
                 with progress:
-                    run_id, seed_ok = execute(single, store, sinks, meter=meter)
+                    done_id, seed_ok = run_remote(single, store, options, sinks)
+            except KeyboardInterrupt:
+                err.print("detached: the remote run goes on; `splinebench runs attach RUN_ID` catches up")
+                raise typer.Exit(130) from None
+        else:
+            meter = _open_meter(energy or single.energy, accept_new_host)
+            try:
+                with progress:
+                    done_id, seed_ok = execute(single, store, sinks, meter=meter, run_id=run_id)
             finally:
                 if meter is not None:
                     meter.stop()
-            ok = ok and seed_ok
-            if not json_out:
-                _show(store, run_id)
+        ok = ok and seed_ok
+        if not json_out:
+            _show(store, done_id)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -161,6 +188,35 @@ def runs_show(run_id: str, store: StoreOption = DEFAULT_STORE,
     _show(store, run_id)
 
 
+@runs_app.command("stop")
+def runs_stop(run_id: str, store: StoreOption = DEFAULT_STORE,
+              accept_new_host: Annotated[bool, typer.Option(help="Accept an unknown SSH host key.")] = False) -> None:
+    """Stop a run by its PID: a local one with SIGINT, a remote one over SSH."""
+    from splinebench.remote import ConnectOptions, RemoteOptions, stop
+
+    out.print(stop(store, run_id, RemoteOptions(ConnectOptions("", accept_new_host=accept_new_host))))
+
+
+@runs_app.command("attach")
+def runs_attach(run_id: str, store: StoreOption = DEFAULT_STORE,
+                json_out: Annotated[bool, typer.Option("--json")] = False,
+                energy: Annotated[str | None, typer.Option(help="Energy meter URL (default: the run's host).")] = None,
+                accept_new_host: Annotated[bool, typer.Option(help="Accept an unknown SSH host key.")] = False) -> None:
+    """Reconnect to a remote run and catch up on what it did while detached."""
+    from splinebench.cli.progress import JsonLines, RichProgress
+    from splinebench.remote import ConnectOptions, RemoteOptions, attach
+
+    sinks: list = [JsonLines()] if json_out else []
+    progress = RichProgress(err)
+    sinks.append(progress)
+    with progress:
+        done_id, ok = attach(store, run_id, RemoteOptions(ConnectOptions("", accept_new_host=accept_new_host),
+                                                          energy=energy), sinks)
+    if not json_out:
+        _show(store, done_id)
+    raise typer.Exit(0 if ok else 1)
+
+
 # --- registries --------------------------------------------------------------------------------------------------
 
 
@@ -219,21 +275,22 @@ def pruners_list() -> None:
     out.print(table)
 
 
-def _mount_optional() -> None:
-    """Sub-apps that live in their own modules."""
+def _mount() -> None:
+    """Commands that live in their own modules (each imports its heavy parts only when it runs)."""
     from splinebench.cli.energy import energy_app
+    from splinebench.cli.tui import tui_command
 
     app.add_typer(energy_app, name="energy")
+    app.command("tui")(tui_command)
+
+
+_mount()
 
 
 def main() -> None:
     import warnings
 
     warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
-    try:
-        _mount_optional()
-    except ImportError:
-        pass
     try:
         app()
     except BadInputError as exc:

@@ -35,6 +35,12 @@ class EnergyWindows:
     def _window(self, kind: str, phase: str, epoch: int | None, t0: float, t1: float) -> float | None:
         if self.meter is None:
             return None
+        # The pipeline times windows on this machine's clock; the meter's samples are on its own (a board's, over
+        # SSH): shift the window by the current offset between the two clocks.
+        now = getattr(self.meter, "now", None)
+        if callable(now):
+            shift = now() - time.time()
+            t0, t1 = t0 + shift, t1 + shift
         window = self.meter.energy(t0, t1)
         net = None
         if window.joules is not None and self.idle_power_w is not None:

@@ -238,6 +238,8 @@ class Evaluated(Event):
     params: int
     flops: float
     sparse_flops: float | None = None
+    dense_phase: str = "dense"  # the dense training this branch's ticket came from
+    ticket_epoch: int | None = None
     dense_energy_j: float | None = None  # None: no meter (or the meter could not say; see the energy table)
     retrain_energy_j: float | None = None
     total_energy_j: float | None = None

@@ -342,7 +342,8 @@ class Pipeline:
         if not group:
             self.bus.emit(
                 Evaluated, pruner="dense", ratio=0.0, accuracy=result.accuracy, loss=result.loss, ticket="final",
-                eb_epoch=result.ticket_epochs.get("eb:spline"), dense_training_flops=accountant.total,
+                eb_epoch=result.ticket_epochs.get("eb:spline"), dense_phase=phase, ticket_epoch=epoch,
+                dense_training_flops=accountant.total,
                 retrain_training_flops=0.0, total_training_flops=accountant.total, params=self.dense_cost.params,
                 flops=self.dense_cost.flops, dense_energy_j=_sum(result.epoch_energy[1:]), retrain_energy_j=None,
                 total_energy_j=_sum(result.epoch_energy[1:]),
@@ -514,6 +515,7 @@ class Pipeline:
         self.bus.emit(
             Evaluated, pruner=branch.label, ratio=ratio, accuracy=test.accuracy, loss=test.loss,
             ticket=info["ticket"], eb_epoch=dense.ticket_epochs.get(f"eb:{branch.detector(ratio)}"),
+            dense_phase=dense.phase, ticket_epoch=ticket_epoch,
             dense_training_flops=dense_flops, retrain_training_flops=accountant.total,
             total_training_flops=dense_flops + accountant.total, params=info["params"], flops=info["flops"],
             sparse_flops=info["sparse_flops"], dense_energy_j=dense_energy, retrain_energy_j=retrain_energy,

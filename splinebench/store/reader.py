@@ -59,7 +59,11 @@ class RunRow:
 
 
 class StoreReader:
-    """Queries over one store file."""
+    """Queries over one store file.
+
+    Incremental queries are written ``WHERE id > ? AND +run_id = ?``: the unary ``+`` keeps SQLite from using the
+    run_id index, so it walks the primary key from the last id seen and reads only the new rows.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
@@ -118,21 +122,21 @@ class StoreReader:
     def epochs(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
         return [
             dict(r)
-            for r in self.query("SELECT * FROM epochs WHERE run_id=? AND id>? ORDER BY id", (run_id, since_id))
+            for r in self.query("SELECT * FROM epochs WHERE id>? AND +run_id=? ORDER BY id", (since_id, run_id))
         ]
 
     def layer_distances(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
         return [
             dict(r)
             for r in self.query(
-                "SELECT * FROM layer_distances WHERE run_id=? AND id>? ORDER BY id", (run_id, since_id)
+                "SELECT * FROM layer_distances WHERE id>? AND +run_id=? ORDER BY id", (since_id, run_id)
             )
         ]
 
     def net_distances(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
         return [
             dict(r)
-            for r in self.query("SELECT * FROM net_distances WHERE run_id=? AND id>? ORDER BY id", (run_id, since_id))
+            for r in self.query("SELECT * FROM net_distances WHERE id>? AND +run_id=? ORDER BY id", (since_id, run_id))
         ]
 
     def distance_matrix(self, run_id: str, phase: str = "dense") -> list[list[float]]:

@@ -99,7 +99,7 @@ MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY,
         run_id TEXT NOT NULL, pruner TEXT NOT NULL, ratio REAL NOT NULL,
         status TEXT NOT NULL,              -- ok | failed
-        accuracy REAL, loss REAL, ticket TEXT, eb_epoch INTEGER,
+        accuracy REAL, loss REAL, ticket TEXT, eb_epoch INTEGER, dense_phase TEXT, ticket_epoch INTEGER,
         dense_training_flops REAL, retrain_training_flops REAL, total_training_flops REAL,
         params INTEGER, flops REAL, sparse_flops REAL,
         dense_energy_j REAL, retrain_energy_j REAL, total_energy_j REAL,

@@ -70,6 +70,45 @@ class StoreWriter:
             with self._lock, self.conn:
                 self.conn.executemany("INSERT INTO power_samples(run_id, t, total_mw, rails) VALUES (?,?,?,?)", rows)
 
+    def write_energy_window(self, run_id: str, window: dict[str, Any]) -> None:
+        """An energy window measured outside the run's event stream (a remote run, metered from here)."""
+        with self._lock, self.conn:
+            _energy_measured(self.conn, {"run_id": run_id, **window})
+
+    def attribute_energy(self, run_id: str) -> None:
+        """Fill each result's energy from the stored epoch windows: its dense training up to the ticket + retraining.
+
+        Used when the energy windows arrive after the results (remote runs metered from the workstation); a local
+        run's engine fills the same columns as it goes.
+        """
+        with self._lock, self.conn:
+            rows = self.conn.execute(
+                "SELECT pruner, ratio, ticket, dense_phase, ticket_epoch FROM results WHERE run_id=? AND status='ok'",
+                (run_id,),
+            ).fetchall()
+            for pruner, ratio, ticket, dense_phase, ticket_epoch in rows:
+                dense = None
+                if ticket != "init":
+                    dense = self._epoch_joules(run_id, dense_phase or "dense", ticket_epoch)
+                retrain = None if pruner == "dense" else self._epoch_joules(run_id, f"retrain:{pruner}@{ratio:g}", None)
+                total = None if (dense is None and ticket != "init") or (retrain is None and pruner != "dense") \
+                    else (dense or 0.0) + (retrain or 0.0)
+                self.conn.execute(
+                    "UPDATE results SET dense_energy_j=?, retrain_energy_j=?, total_energy_j=? "
+                    "WHERE run_id=? AND pruner=? AND ratio=?",
+                    (dense, retrain, total, run_id, pruner, ratio),
+                )
+
+    def _epoch_joules(self, run_id: str, phase: str, up_to_epoch: int | None) -> float | None:
+        """Sum of a phase's epoch windows (None when any is unknown or there are none)."""
+        rows = self.conn.execute(
+            "SELECT joules FROM energy WHERE run_id=? AND window='epoch' AND phase=? AND epoch<=?",
+            (run_id, phase, up_to_epoch if up_to_epoch is not None else 1 << 30),
+        ).fetchall()
+        if not rows or any(r[0] is None for r in rows):
+            return None
+        return float(sum(r[0] for r in rows))
+
     def set_run_fields(self, run_id: str, **fields: Any) -> None:
         """Update bookkeeping columns of a run (pid after a resume, remote details) outside the event stream."""
         if not fields:
@@ -271,10 +310,11 @@ def _pruner_failed(conn: sqlite3.Connection, p: Payload) -> None:
 def _evaluated(conn: sqlite3.Connection, p: Payload) -> None:
     conn.execute(
         """INSERT OR REPLACE INTO results(run_id, pruner, ratio, status, accuracy, loss, ticket, eb_epoch,
-           dense_training_flops, retrain_training_flops, total_training_flops, params, flops, sparse_flops,
-           dense_energy_j, retrain_energy_j, total_energy_j)
-           VALUES (?,?,?,'ok',?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+           dense_phase, ticket_epoch, dense_training_flops, retrain_training_flops, total_training_flops, params,
+           flops, sparse_flops, dense_energy_j, retrain_energy_j, total_energy_j)
+           VALUES (?,?,?,'ok',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
         (p["run_id"], p["pruner"], p["ratio"], p["accuracy"], p["loss"], p["ticket"], p.get("eb_epoch"),
+         p.get("dense_phase", "dense"), p.get("ticket_epoch"),
          p["dense_training_flops"], p["retrain_training_flops"], p["total_training_flops"], p["params"], p["flops"],
          p.get("sparse_flops"), p.get("dense_energy_j"), p.get("retrain_energy_j"), p.get("total_energy_j")),
     )

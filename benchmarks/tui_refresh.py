@@ -1,0 +1,353 @@
+"""How much the dashboard costs: refresh time of the run screen, idle CPU while watching, training slowdown.
+
+    .venv/bin/python benchmarks/tui_refresh.py                 # all three parts
+    .venv/bin/python benchmarks/tui_refresh.py --skip-training # refresh and idle CPU only (about a minute)
+
+1. Refresh cost, in process (Textual's headless driver), on a synthetic store of 100 layers x 160 epochs written
+   event by event through ``StoreWriter`` as the engine writes them. 120 epochs are written first; the run screen
+   is opened on them; then each of the last 40 epochs is written and one refresh is timed: the incremental poll,
+   the panel update and the screen's composition, plus (measured separately) encoding a full 80x24 or 200x60
+   frame for the terminal, so the figure is an upper bound. Goal: >= 10 refreshes/s (<= 100 ms each).
+2. Idle CPU while watching: the real app in a pseudo-terminal, on the finished synthetic run (runs screen, then
+   the run screen's layers panel), CPU seconds of its process over a quiet window. Goal: <= 5% of one core.
+3. Training slowdown: the same shortened quickstart run headless and with the dashboard attached (the app
+   launches it and follows its run screen, as ``splinebench run --tui`` does), wall time taken from the
+   store's own start/finish stamps; ratio attached / headless.
+
+Figures vary with machine load: each part measures its own baseline in the same run and prints ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import io
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from splinebench.store import StoreReader, StoreWriter
+from splinebench.tui.app import SplinebenchDashboard
+from splinebench.tui.screens.run import PANELS, RunScreen
+from splinebench.tui.synthetic import SyntheticRun
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS, EPOCHS, PREFILL = 100, 160, 120
+SHORT_QUICKSTART = ["train.epochs=3", "retrain.epochs=1", "prune.ratios=[0.5]"]
+
+
+def build_store(path: Path, epochs: int) -> tuple[StoreWriter, SyntheticRun]:
+    run = SyntheticRun(layers=LAYERS, epochs=EPOCHS, eps=0.03)
+    writer = StoreWriter(path)
+    writer.write_many(run.start())
+    for epoch in range(1, epochs + 1):
+        writer.write_many(run.epoch(epoch))
+    return writer, run
+
+
+# --- 1. refresh cost ------------------------------------------------------------------------------------------
+
+
+def frame_encoding_ms(app: SplinebenchDashboard, repeats: int = 5) -> float:
+    """Time to turn one full frame into terminal output (what the headless driver skips)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        legacy_windows=False,
+    )
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+        update.render_segments(console)
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
+async def refresh_cost(folder: Path, size: tuple[int, int]) -> dict[str, float]:
+    store = folder / f"refresh-{size[0]}x{size[1]}.sqlite"
+    writer, run = build_store(store, PREFILL)
+    app = SplinebenchDashboard(str(store), poll_interval=3600)  # timers idle: refreshes are driven below
+    out: dict[str, float] = {}
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        t0 = time.perf_counter()
+        app.open_run(run.run_id)
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        while not screen.feed.loaded:
+            await pilot.pause(0.01)
+        await pilot.pause()
+        out["open_ms"] = (time.perf_counter() - t0) * 1000
+        reader = app.store.reader
+        assert reader is not None
+        cpu_idle = []
+        for _ in range(50):
+            t = time.process_time()
+            assert screen.feed.poll(reader) == set()
+            cpu_idle.append(time.process_time() - t)
+        out["idle_poll_us"] = statistics.median(cpu_idle) * 1e6
+        per_epoch = []
+        for epoch in range(PREFILL + 1, EPOCHS + 1):
+            writer.write_many(run.epoch(epoch))
+            t = time.process_time()
+            screen.poll()
+            await pilot.pause()
+            per_epoch.append(time.process_time() - t)
+        out["epoch_refresh_ms_median"] = statistics.median(per_epoch) * 1000
+        out["epoch_refresh_ms_max"] = max(per_epoch) * 1000
+        panel_ms = {}
+        for pid, _, _ in PANELS:
+            screen.stale.add(pid)
+            t = time.process_time()
+            screen.action_panel(pid)
+            await pilot.pause()
+            panel_ms[pid] = (time.process_time() - t) * 1000
+        out["panel_first_draw_ms_max"] = max(panel_ms.values())
+        out["panel_first_draw_slowest"] = max(panel_ms, key=panel_ms.get)  # type: ignore[arg-type]
+        screen.action_panel("layers")
+        await pilot.pause()
+        out["frame_encode_ms"] = frame_encoding_ms(app)
+    out["refresh_ms_upper"] = out["epoch_refresh_ms_median"] + out["frame_encode_ms"]
+    out["implied_hz"] = 1000 / out["refresh_ms_upper"]
+    writer.close()
+    return out
+
+
+def reader_query_comparison(folder: Path) -> dict[str, float]:
+    """The incremental query an idle poll makes, as StoreReader writes it vs with ``+run_id`` (rowid range)."""
+    store = folder / "queries.sqlite"
+    writer, run = build_store(store, EPOCHS)
+    writer.close()
+    reader = StoreReader(store)
+    last = reader.query("SELECT MAX(id) FROM layer_distances")[0][0]
+    timings = {}
+    for label, call in (
+        ("reader_since_id_ms", lambda: reader.layer_distances(run.run_id, since_id=last)),
+        (
+            "rowid_range_ms",
+            lambda: reader.query(
+                "SELECT * FROM layer_distances WHERE id > ? AND +run_id = ? ORDER BY id", (last, run.run_id)
+            ),
+        ),
+    ):
+        samples = []
+        for _ in range(30):
+            t = time.perf_counter()
+            call()
+            samples.append(time.perf_counter() - t)
+        timings[label] = statistics.median(samples) * 1000
+    reader.close()
+    return timings
+
+
+# --- the app in a pseudo-terminal -----------------------------------------------------------------------------
+
+
+class TerminalApp:
+    """The dashboard as a user runs it: its own process on a pty of a given size, output drained."""
+
+    def __init__(self, code: str, size: tuple[int, int] = (80, 24), cwd: Path | None = None) -> None:
+        master, slave = os.openpty()
+        cols, rows = size
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.master = master
+        self.output = bytearray()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.output += chunk[-4096:]
+
+    def press(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.press(b"q")
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        os.close(self.master)
+
+
+def _app_code(store: Path, extra: str = "") -> str:
+    return (
+        "from splinebench.tui.app import SplinebenchDashboard\n"
+        f"SplinebenchDashboard({str(store)!r}, profiles_dir={str(ROOT / 'profiles')!r}{extra}).run()\n"
+    )
+
+
+def idle_cpu(folder: Path, seconds: float) -> dict[str, float]:
+    store = folder / "idle.sqlite"
+    writer, run = build_store(store, EPOCHS)
+    writer.write_many(run.finish())
+    writer.close()
+    app = TerminalApp(_app_code(store))
+    out = {}
+    try:
+        time.sleep(6)  # start-up: imports, first draw
+        for label, keys in (("runs_screen", b""), ("run_screen_layers", b"\r")):
+            if keys:
+                app.press(keys)
+                time.sleep(3)
+            c0, t0 = app.cpu_seconds(), time.monotonic()
+            time.sleep(seconds)
+            out[f"idle_cpu_pct_{label}"] = 100 * (app.cpu_seconds() - c0) / (time.monotonic() - t0)
+    finally:
+        app.close()
+    return out
+
+
+# --- 3. training slowdown -------------------------------------------------------------------------------------
+
+
+def _run_seconds(store: Path) -> float:
+    conn = sqlite3.connect(store)
+    created, finished, status = conn.execute("SELECT created_at, finished_at, status FROM runs").fetchone()
+    conn.close()
+    if status != "finished":
+        raise RuntimeError(f"the benchmark run ended {status}")
+    return finished - created
+
+
+def headless_run(folder: Path) -> float:
+    store = folder / "store.sqlite"
+    command = [
+        sys.executable,
+        "-m",
+        "splinebench.cli.app",
+        "run",
+        str(ROOT / "profiles" / "quickstart.toml"),
+        "--store",
+        str(store),
+    ]
+    for item in SHORT_QUICKSTART:
+        command += ["--set", item]
+    subprocess.run(command, cwd=folder, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return _run_seconds(store)
+
+
+def attached_run(folder: Path) -> tuple[float, float]:
+    """(training seconds, dashboard CPU % of one core while it watched)."""
+    store = folder / "store.sqlite"
+    start = f", start=({str(ROOT / 'profiles' / 'quickstart.toml')!r}, {SHORT_QUICKSTART!r})"
+    app = TerminalApp(_app_code(store, start), cwd=folder)
+    try:
+        c0, t0 = app.cpu_seconds(), time.monotonic()
+        deadline = time.monotonic() + 1800
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            if store.exists():
+                conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+                try:
+                    row = conn.execute("SELECT status FROM runs").fetchone()
+                except sqlite3.Error:
+                    row = None
+                conn.close()
+                if row and row[0] in ("finished", "failed"):
+                    break
+        cpu = 100 * (app.cpu_seconds() - c0) / (time.monotonic() - t0)
+    finally:
+        app.close()
+    return _run_seconds(store), cpu
+
+
+def training_slowdown(folder: Path, repeats: int) -> dict[str, float]:
+    headless, attached, watch_cpu = [], [], []
+    for n in range(repeats):
+        for kind in ("headless", "attached"):
+            run_folder = folder / f"{kind}-{n}"
+            run_folder.mkdir()
+            if kind == "headless":
+                headless.append(headless_run(run_folder))
+            else:
+                seconds, cpu = attached_run(run_folder)
+                attached.append(seconds)
+                watch_cpu.append(cpu)
+    return {
+        "headless_s": statistics.median(headless),
+        "attached_s": statistics.median(attached),
+        "slowdown_ratio": statistics.median(attached) / statistics.median(headless),
+        "dashboard_cpu_pct_while_training": statistics.median(watch_cpu),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--skip-training", action="store_true", help="skip the training slowdown part")
+    parser.add_argument("--repeats", type=int, default=1, help="headless/attached pairs (medians reported)")
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    folder = Path(tempfile.mkdtemp(prefix="tui-bench-"))
+    results: dict[str, object] = {"store": f"{LAYERS} layers x {EPOCHS} epochs"}
+    try:
+        for size in ((80, 24), (200, 60)):
+            figures = asyncio.run(refresh_cost(folder, size))
+            results.update({f"{k}@{size[0]}x{size[1]}": v for k, v in figures.items()})
+        results.update(reader_query_comparison(folder))
+        results.update(idle_cpu(folder, args.idle_seconds))
+        if not args.skip_training:
+            results.update(training_slowdown(folder, args.repeats))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for key, value in results.items():
+        print(f"{key:45s} {value:.3f}" if isinstance(value, float) else f"{key:45s} {value}")
+    hz = min(v for k, v in results.items() if k.startswith("implied_hz"))
+    idle = max(v for k, v in results.items() if k.startswith("idle_cpu_pct"))
+    print(
+        f"\ngoal >= 10 Hz refresh: {hz:.0f} Hz ({'met' if hz >= 10 else 'NOT met'}); "
+        f"goal <= 5% idle CPU: {idle:.2f}% ({'met' if idle <= 5 else 'NOT met'})"
+    )
+    if "slowdown_ratio" in results:
+        print(f"training slowdown with the dashboard attached: x{results['slowdown_ratio']:.3f} (1.0 = none)")
+
+
+if __name__ == "__main__":
+    main()

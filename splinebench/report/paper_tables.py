@@ -1,0 +1,493 @@
+"""The paper's tables, rebuilt from the store for one setting (a profile, its seeds pooled).
+
+* Table 1 (layerwise spline vs network slimming): ratio x pruner -> retrain accuracy, and "Improv." = the best spline
+  variant minus NS, as the paper computes it (e.g. PreResNet-101/CIFAR-10 at 30%: max(93.56, 93.07) - 93.48 = +0.08).
+* Table 2 (against every baseline): pruner x ratio -> retrain accuracy and total training MACs (energy where a meter
+  ran), with the "Spline Improv." row: best spline accuracy minus the *strongest baseline*'s (the baseline with the
+  highest mean accuracy at that ratio), and the strongest baseline's training cost divided by the cheapest spline
+  variant's. The paper does not say how it picked the baseline for its cost ratio (its numbers match SNIP in some
+  cells and ThiNet in others), so the cost ratio against *each* baseline is its own table ("cost ratios").
+* Table 12: per-layer partition distances (epoch e vs e-1) of the first, middle and last tracked layer at chosen
+  fractions of the dense epochs.
+* Early-bird table: when each detector (spline EB, the mask EBs) fired, as a fraction of the dense epochs.
+* rho table (Fig. 7): spline entries that differ only in rho, accuracy per ratio.
+
+Accuracies are percentages of the test set; MACs are fvcore counts ("FLOPs" in the paper). Every number is a mean
+over the setting's seeds, with the sample standard deviation when there are several.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from splinebench.report.collect import DENSE_PHASE, SPLINE_PRUNER, RunData, Setting
+from splinebench.report.layout import Cell, ReportTable, Row
+from splinebench.report.stats import Summary, format_summary, summarise
+from splinebench.report.tables import FLOP_UNIT, format_energy, format_macs
+
+TABLE12_FRACTIONS: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0)
+
+
+def ratio_header(ratio: float) -> str:
+    return f"p={ratio:.0%}"
+
+
+def _values(setting: Setting, label: str, ratio: float, key: str) -> list[float | None]:
+    out: list[float | None] = []
+    for run in setting.runs:
+        r = run.result(label, ratio)
+        out.append(r.get(key) if r is not None and r.get("status") == "ok" else None)
+    return out
+
+
+def _failure(setting: Setting, label: str, ratio: float) -> str | None:
+    """``failed (stage)`` when no seed has a result and at least one recorded a failure."""
+    stages = []
+    for run in setting.runs:
+        r = run.result(label, ratio)
+        if r is not None and r.get("status") == "ok":
+            return None
+        if r is not None:
+            stages.append(str(r.get("stage") or "?"))
+    return f"failed ({', '.join(sorted(set(stages)))})" if stages else None
+
+
+def accuracy(setting: Setting, label: str, ratio: float) -> Summary | None:
+    """Retrain accuracy (%) of ``label`` at ``ratio`` over the seeds."""
+    found = summarise(_values(setting, label, ratio, "accuracy"))
+    return found.scaled(100.0) if found is not None else None
+
+
+def training_macs(setting: Setting, label: str, ratio: float) -> Summary | None:
+    """Total training MACs (dense up to the ticket + retraining) of ``label`` at ``ratio``."""
+    return summarise(_values(setting, label, ratio, "total_training_flops"))
+
+
+def training_energy(setting: Setting, label: str, ratio: float) -> Summary | None:
+    return summarise(_values(setting, label, ratio, "total_energy_j"))
+
+
+def dense_accuracy(setting: Setting) -> Summary | None:
+    found = summarise([(run.dense_result() or {}).get("accuracy") for run in setting.runs])
+    return found.scaled(100.0) if found is not None else None
+
+
+def _dense_value(setting: Setting, key: str) -> Summary | None:
+    return summarise([(run.dense_result() or {}).get(key) for run in setting.runs])
+
+
+def _has_energy(setting: Setting) -> bool:
+    return any(r.get("total_energy_j") is not None for run in setting.runs for r in run.results)
+
+
+def _accuracy_cell(setting: Setting, label: str, ratio: float, best: set[str]) -> Cell:
+    found = accuracy(setting, label, ratio)
+    if found is None:
+        return Cell(_failure(setting, label, ratio) or "-")
+    return Cell.of(found, format_summary(found), best=label in best)
+
+
+def _best_label(labels: Sequence[str], score: Callable[[str], Summary | None], highest: bool = True) -> str | None:
+    """The label with the best mean score (the first in ``labels`` order among ties)."""
+    scored = [(s.mean, label) for label in labels if (s := score(label)) is not None]
+    if not scored:
+        return None
+    target = max(v for v, _ in scored) if highest else min(v for v, _ in scored)
+    return next(label for v, label in scored if v == target)
+
+
+def _best_labels(labels: Sequence[str], score: Callable[[str], Summary | None], highest: bool = True) -> set[str]:
+    """Every label that ties for the best mean score (all of them are shown in bold)."""
+    scored = [(s.mean, label) for label in labels if (s := score(label)) is not None]
+    if not scored:
+        return set()
+    target = max(v for v, _ in scored) if highest else min(v for v, _ in scored)
+    return {label for v, label in scored if abs(v - target) <= 1e-9 * max(1.0, abs(target))}
+
+
+def _signed(value: float, digits: int = 2) -> str:
+    return f"{value:+.{digits}f}"
+
+
+# --- Table 1 ---------------------------------------------------------------------------------------------------
+
+
+def table1_layerwise(setting: Setting) -> ReportTable | None:
+    """Ratio x pruner -> accuracy for network slimming and the spline variants, with "Improv." over NS."""
+    spline = setting.spline_labels()
+    if not spline:
+        return None
+    ns = setting.ns_label()
+    labels = ([ns] if ns else []) + spline
+    columns = list(labels) + (["Improv."] if ns else [])
+    table = ReportTable(
+        "table1", "Table 1: layerwise spline pruning vs network slimming, retrain accuracy (%)", setting.id,
+        columns, row_header="pruning ratio",
+    )
+    dense = dense_accuracy(setting)
+    dense_cells = [Cell.of(dense, format_summary(dense)) for _ in labels]
+    table.rows.append(Row("Unpruned", dense_cells + ([Cell("-")] if ns else []), kind="dense"))
+    for ratio in setting.ratios:
+        best = _best_labels(labels, lambda label, q=ratio: accuracy(setting, label, q))
+        cells = [_accuracy_cell(setting, label, ratio, best) for label in labels]
+        if ns:
+            ns_acc = accuracy(setting, ns, ratio)
+            spline_best = _best_label(spline, lambda label, q=ratio: accuracy(setting, label, q))
+            spline_acc = accuracy(setting, spline_best, ratio) if spline_best else None
+            if ns_acc is None or spline_acc is None:
+                cells.append(Cell("-"))
+            else:
+                diff = spline_acc.mean - ns_acc.mean
+                cells.append(Cell(_signed(diff), diff, None, min(ns_acc.n, spline_acc.n), best=diff > 0))
+        table.rows.append(Row(ratio_header(ratio), cells))
+    if ns:
+        table.notes.append(f"Improv.: the best spline variant ({', '.join(spline)}) minus {ns}, in accuracy points.")
+    else:
+        table.notes.append("No network-slimming (ns) run in this setting, so no Improv. column.")
+    return table
+
+
+# --- Table 2 ---------------------------------------------------------------------------------------------------
+
+
+def _cost_text(macs: Summary | None, energy: Summary | None, with_energy: bool) -> str:
+    text = format_macs(macs.mean if macs else None)
+    if with_energy:
+        text = f"{format_energy(energy.mean if energy else None)} / {text}"
+    return text
+
+
+def strongest_baseline(setting: Setting, ratio: float) -> str | None:
+    """The baseline with the highest mean retrain accuracy at ``ratio``."""
+    return _best_label(setting.baseline_labels(), lambda label: accuracy(setting, label, ratio))
+
+
+def table2_comparison(setting: Setting) -> ReportTable:
+    """Pruner x ratio -> accuracy and total training cost, with the "Spline Improv." row."""
+    ratios = setting.ratios
+    with_energy = _has_energy(setting)
+    cost_name = f"kJ / {FLOP_UNIT}" if with_energy else FLOP_UNIT
+    columns = [f"acc {ratio_header(q)}" for q in ratios] + [f"cost {ratio_header(q)}" for q in ratios]
+    table = ReportTable(
+        "table2", f"Table 2: retrain accuracy (%) and total training cost ({cost_name})", setting.id, columns,
+        row_header="method",
+    )
+    spline, baselines = setting.spline_labels(), setting.baseline_labels()
+    labels = baselines + spline
+    dense_acc = dense_accuracy(setting)
+    dense_cost = _cost_text(_dense_value(setting, "total_training_flops"), _dense_value(setting, "total_energy_j"),
+                            with_energy)
+    dense_macs = _dense_value(setting, "total_training_flops")
+    table.rows.append(Row("Unpruned (dense)", [Cell.of(dense_acc, format_summary(dense_acc)) for _ in ratios]
+                          + [Cell.of(dense_macs, dense_cost) for _ in ratios], kind="dense"))
+    best_acc = {q: _best_labels(labels, lambda label, q=q: accuracy(setting, label, q)) for q in ratios}
+    best_cost = {q: _best_labels(labels, lambda label, q=q: training_macs(setting, label, q), highest=False)
+                 for q in ratios}
+    for label in labels:
+        cells = [_accuracy_cell(setting, label, q, best_acc[q]) for q in ratios]
+        for q in ratios:
+            macs = training_macs(setting, label, q)
+            if macs is None:
+                cells.append(Cell("-"))
+                continue
+            text = _cost_text(macs, training_energy(setting, label, q), with_energy)
+            cells.append(Cell.of(macs, text, best=label in best_cost[q]))
+        table.rows.append(Row(label, cells))
+    if spline and baselines:
+        table.rows.append(_improvement_row(setting, spline, ratios, with_energy, table))
+    table.notes.append(
+        f"cost = total training {FLOP_UNIT}: dense training up to the ticket the pruner used plus retraining "
+        "(masks of unstructured pruners do not save MACs, so LT and SNIP are charged dense retraining)."
+    )
+    return table
+
+
+def _improvement_row(setting: Setting, spline: list[str], ratios: list[float], with_energy: bool,
+                     table: ReportTable) -> Row:
+    acc_cells: list[Cell] = []
+    cost_cells: list[Cell] = []
+    picked = []
+    for q in ratios:
+        strongest = strongest_baseline(setting, q)
+        best_spline = _best_label(spline, lambda label, q=q: accuracy(setting, label, q))
+        cheapest_spline = _best_label(spline, lambda label, q=q: training_macs(setting, label, q), highest=False)
+        if strongest is None or best_spline is None:
+            acc_cells.append(Cell("-"))
+        else:
+            base, ours = accuracy(setting, strongest, q), accuracy(setting, best_spline, q)
+            assert base is not None and ours is not None
+            diff = ours.mean - base.mean
+            acc_cells.append(Cell(_signed(diff), diff, None, min(base.n, ours.n), best=diff >= 0))
+        base_macs = training_macs(setting, strongest, q) if strongest else None
+        our_macs = training_macs(setting, cheapest_spline, q) if cheapest_spline else None
+        if base_macs is None or our_macs is None or our_macs.mean <= 0:
+            cost_cells.append(Cell("-"))
+        else:
+            factor = base_macs.mean / our_macs.mean
+            text = f"{factor:.1f}x"
+            if with_energy:
+                base_j = training_energy(setting, strongest, q) if strongest else None
+                our_j = training_energy(setting, cheapest_spline, q) if cheapest_spline else None
+                energy_text = f"{base_j.mean / our_j.mean:.1f}x" if base_j and our_j and our_j.mean > 0 else "n/a"
+                text = f"{energy_text}/{text}"
+            cost_cells.append(Cell(text, factor, None, 0, best=factor >= 1))
+        picked.append(f"{ratio_header(q)}: {strongest or '-'} vs {best_spline or '-'} (accuracy), "
+                      f"{cheapest_spline or '-'} (cost)")
+    table.notes.append(
+        "Spline Improv.: best spline variant's accuracy minus the strongest baseline's (highest mean accuracy at "
+        "that ratio); cost: the strongest baseline's training cost / the cheapest spline variant's ("
+        + "; ".join(picked) + ")."
+    )
+    return Row("Spline Improv.", acc_cells + cost_cells, kind="improvement")
+
+
+def reference_label(setting: Setting) -> str | None:
+    """The spline variant trained on its early-bird ticket (EB Spline), the paper's cheapest method."""
+    for label in setting.spline_labels():
+        if (setting.entry(label) or {}).get("ticket") == "eb":
+            return label
+    return None
+
+
+def cost_ratio_table(setting: Setting, reference: str | None = None) -> ReportTable | None:
+    """Each other method's total training MACs divided by the reference's (EB spline), at equal ratio."""
+    reference = reference or reference_label(setting)
+    if reference is None:
+        return None
+    ratios = setting.ratios
+    table = ReportTable(
+        "cost-ratios", f"Total training {FLOP_UNIT} of each method / {reference}'s, at equal ratio "
+        f"(> 1: {reference} trains for less)", setting.id, [ratio_header(q) for q in ratios], row_header="method",
+    )
+    for label in setting.labels():
+        if label == reference:
+            continue
+        cells = []
+        for q in ratios:
+            theirs, ours = training_macs(setting, label, q), training_macs(setting, reference, q)
+            if theirs is None or ours is None or ours.mean <= 0:
+                cells.append(Cell("-"))
+                continue
+            factor = theirs.mean / ours.mean
+            cells.append(Cell(f"{factor:.2f}x", factor, None, min(theirs.n, ours.n), best=factor >= 1))
+        table.rows.append(Row(label, cells))
+    table.notes.append("Ratios of mean costs over the seeds. The paper's claim (Table 2): EB spline needs "
+                       "1.2-3.5x fewer training FLOPs than the baselines.")
+    return table
+
+
+def achieved_ratio_table(setting: Setting) -> ReportTable | None:
+    """The pruning ratio each plan achieved (PEERS: layers silently left unpruned make asked != got)."""
+    ratios = setting.ratios
+    table = ReportTable("achieved", "Achieved pruning ratio (%): units (structured) or weights (unstructured) removed",
+                        setting.id, [ratio_header(q) for q in ratios], row_header="method")
+    for label in setting.labels():
+        cells = []
+        for q in ratios:
+            found = summarise([(run.plan(label, q) or {}).get("achieved_ratio") for run in setting.runs])
+            found = found.scaled(100.0) if found is not None else None
+            cells.append(Cell.of(found, format_summary(found, digits=1)))
+        table.rows.append(Row(label, cells))
+    if all(c.value is None for r in table.rows for c in r.cells):
+        return None
+    table.notes.append("Structured pruners count channels of the layers they may prune; layers kept whole (a "
+                       "residual stream's width, the classifier) are not counted, so a ratio is of the prunable "
+                       "units. `splinebench runs show` and the store's plans table give the per-layer detail.")
+    return table
+
+
+# --- Table 12 --------------------------------------------------------------------------------------------------
+
+
+def _layer_names(run: RunData, phase: str = DENSE_PHASE) -> list[str]:
+    names: dict[int, str] = {}
+    for d in run.layer_distances:
+        if d["phase"] == phase:
+            names.setdefault(int(d["layer_index"]), d["layer"])
+    return [names[i] for i in sorted(names)]
+
+
+def layer_distance(run: RunData, layer: str, epoch: int, phase: str = DENSE_PHASE) -> float | None:
+    for d in run.layer_distances:
+        if d["phase"] == phase and d["layer"] == layer and int(d["epoch"]) == epoch:
+            return float(d["distance"])
+    return None
+
+
+def table12_epochs(planned: int, fractions: Sequence[float] = TABLE12_FRACTIONS) -> list[tuple[float, int]]:
+    """(epoch / planned, epoch) pairs: epoch = fraction x planned rounded half up, at least 1, each epoch once."""
+    epochs: list[int] = []
+    for f in fractions:
+        epoch = max(1, math.floor(f * planned + 0.5))
+        if epoch not in epochs:
+            epochs.append(epoch)
+    return [(e / planned, e) for e in epochs]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def table12_layer_distances(setting: Setting, fractions: Sequence[float] = TABLE12_FRACTIONS) -> ReportTable | None:
+    """Distance between the partitions after epoch e and e-1 of the first, middle and last tracked layer."""
+    names = _layer_names(setting.runs[0])
+    planned = setting.runs[0].planned_dense_epochs()
+    if not names or planned < 1:
+        return None
+    points = table12_epochs(planned, fractions)
+    table = ReportTable(
+        "table12", "Table 12: partition distance between consecutive epochs, per layer (fraction of bits)",
+        setting.id, [f"epoch {e} ({f:.0%})" for f, e in points], row_header="layer",
+    )
+    picks = {"Early": 0, "Middle": (len(names) - 1) // 2, "Late": len(names) - 1}
+    seen: set[int] = set()
+    for role, index in picks.items():
+        if index in seen:
+            continue
+        seen.add(index)
+        cells = []
+        for _, epoch in points:
+            found = summarise([layer_distance(run, names[index], epoch) for run in setting.runs])
+            cells.append(Cell.of(found, format_summary(found, digits=3)) if found else Cell("n/a"))
+        table.rows.append(Row(f"{role} ({_ordinal(index + 1)}: {names[index]})", cells))
+    table.notes.append(f"{len(names)} tracked layers; dense training planned for {planned} epochs. n/a: the epoch "
+                       "was not trained (dense training stopped at the early bird) or not tracked.")
+    return table
+
+
+# --- early birds -----------------------------------------------------------------------------------------------
+
+
+def _test_accuracy(run: RunData, phase: str, epoch: int) -> float | None:
+    for e in run.epochs:
+        if e["phase"] == phase and int(e["epoch"]) == epoch:
+            return float(e["test_acc"])
+    return None
+
+
+def early_bird_table(setting: Setting) -> ReportTable | None:
+    """When every early-bird detector fired (spline EB of Alg. 1, mask EBs of You et al.), per setting."""
+    detectors: list[str] = []
+    for run in setting.runs:
+        for eb in run.early_birds:
+            if eb["detector"] not in detectors:
+                detectors.append(eb["detector"])
+    detectors.sort(key=lambda d: (d != "spline", d))
+    if "spline" not in detectors:
+        detectors.insert(0, "spline")
+    planned = setting.runs[0].planned_dense_epochs()
+    table = ReportTable(
+        "early-bird", "Early-bird epochs (the ticket is the model after that many epochs)", setting.id,
+        ["fired (seeds)", "epoch", "% of dense epochs", "test acc at EB (%)"], row_header="detector",
+    )
+    for detector in detectors:
+        epochs: list[float | None] = []
+        accs: list[float | None] = []
+        for run in setting.runs:
+            fired = next((eb for eb in run.early_birds if eb["detector"] == detector), None)
+            if fired is None:
+                continue
+            epochs.append(float(fired["epoch"]))
+            acc = _test_accuracy(run, fired["phase"], int(fired["epoch"]))
+            accs.append(None if acc is None else 100.0 * acc)
+        epoch = summarise(epochs)
+        fraction = epoch.scaled(100.0 / planned) if epoch and planned else None
+        acc_summary = summarise(accs)
+        table.rows.append(Row(detector, [
+            Cell(f"{len(epochs)}/{len(setting.runs)}", float(len(epochs)), None, len(setting.runs)),
+            Cell.of(epoch, format_summary(epoch, digits=1)),
+            Cell.of(fraction, format_summary(fraction, digits=0)),
+            Cell.of(acc_summary, format_summary(acc_summary)),
+        ]))
+    dense = dense_accuracy(setting)
+    table.rows.append(Row("dense (final)", [
+        Cell("-"), Cell(str(planned), float(planned)), Cell("100", 100.0), Cell.of(dense, format_summary(dense)),
+    ], kind="dense"))
+    eps = sorted({float(eb["eps"]) for run in setting.runs for eb in run.early_birds if eb["detector"] == "spline"})
+    eb_settings = setting.profile.get("early_bird", {})
+    table.notes.append(
+        f"spline EB: fires when the last {eb_settings.get('window', '?')} consecutive-epoch distances are all "
+        f"< eps = {eps[0] if eps else eb_settings.get('eps', '?')} (Alg. 1); mask EB (You et al. 2020): "
+        "network-slimming masks, one detector per ratio. The paper: spline EBs at 10-30% of the epochs."
+    )
+    return table
+
+
+# --- rho ablation (Fig. 7) -------------------------------------------------------------------------------------
+
+
+def rho_variants(setting: Setting) -> list[tuple[float, str]]:
+    """(rho, label) of spline entries that differ only in rho (same ticket and scope), sorted by rho."""
+    groups: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    for label in setting.spline_labels():
+        entry = setting.entry(label) or {}
+        options: dict[str, Any] = entry.get("options", {})
+        key = (str(entry.get("ticket", "final")), str(options.get("scope", "layerwise")))
+        groups.setdefault(key, []).append((float(options.get("rho", 0.05)), label))
+    best = max(groups.values(), key=lambda v: len({rho for rho, _ in v}), default=[])
+    if len({rho for rho, _ in best}) < 2:
+        return []
+    return sorted(best)
+
+
+def rho_table(setting: Setting) -> ReportTable | None:
+    """Fig. 7 as a table: spline retrain accuracy per rho and ratio, and the spread over rho."""
+    variants = rho_variants(setting)
+    if not variants:
+        return None
+    ratios = setting.ratios
+    table = ReportTable("rho", "rho ablation (Fig. 7): spline retrain accuracy (%) per rho", setting.id,
+                        [ratio_header(q) for q in ratios], row_header="rho")
+    for rho, label in variants:
+        cells = [_accuracy_cell(setting, label, q, set()) for q in ratios]
+        table.rows.append(Row(f"{rho:g} ({label})", cells))
+    spread_cells = []
+    for q in ratios:
+        means = [a.mean for _, label in variants if (a := accuracy(setting, label, q)) is not None]
+        spread = max(means) - min(means) if len(means) > 1 else None
+        spread_cells.append(Cell("-" if spread is None else f"{spread:.2f}", spread))
+    table.rows.append(Row("max - min", spread_cells, kind="improvement"))
+    table.notes.append("The paper (Fig. 7): spline pruning does well for every rho in 0.01-0.4.")
+    return table
+
+
+# --- runs ------------------------------------------------------------------------------------------------------
+
+
+def runs_table(settings: Sequence[Setting]) -> ReportTable:
+    """Which runs the report pools: id, setting, seed, status, dense epochs, spline EB epoch, wall time."""
+    table = ReportTable("runs", "Runs in this report", "all",
+                        ["setting", "seed", "model", "dataset", "status", "dense epochs", "spline EB", "wall time"],
+                        row_header="run")
+    for setting in settings:
+        for run in setting.runs:
+            row = run.row
+            seconds = (row.finished_at or row.updated_at) - row.created_at
+            table.rows.append(Row(run.id, [
+                Cell(setting.id), Cell(str(row.seed), float(row.seed)), Cell(row.model), Cell(row.dataset),
+                Cell(row.status), Cell(str(run.planned_dense_epochs()), float(run.planned_dense_epochs())),
+                Cell("-" if row.eb_epoch is None else str(row.eb_epoch),
+                     None if row.eb_epoch is None else float(row.eb_epoch)),
+                Cell(f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min", seconds),
+            ]))
+    return table
+
+
+def setting_tables(setting: Setting, fractions: Sequence[float] = TABLE12_FRACTIONS) -> list[ReportTable]:
+    """Every table one setting supports, in the order a report shows them."""
+    built = [
+        table1_layerwise(setting), table2_comparison(setting), cost_ratio_table(setting),
+        achieved_ratio_table(setting), early_bird_table(setting), table12_layer_distances(setting, fractions), rho_table(setting),
+    ]
+    return [t for t in built if t is not None]
+
+
+__all__ = [
+    "SPLINE_PRUNER", "TABLE12_FRACTIONS", "accuracy", "achieved_ratio_table", "cost_ratio_table", "dense_accuracy", "early_bird_table",
+    "layer_distance", "reference_label", "rho_table", "rho_variants", "runs_table", "setting_tables",
+    "strongest_baseline", "table12_epochs", "table12_layer_distances", "table1_layerwise", "table2_comparison",
+    "training_energy", "training_macs",
+]

@@ -1,0 +1,60 @@
+"""The colour scale shared by the distance heat strip and the distance matrix: one legend for both.
+
+Viridis (perceptually uniform, readable for colour-blind users and on 256-colour terminals alike): dark blue
+for distances near zero (a settled partition), yellow for the largest distance shown.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.color import Color
+from rich.style import Style
+
+VIRIDIS = (
+    "#440154",
+    "#482878",
+    "#3e4989",
+    "#31688e",
+    "#26828e",
+    "#1f9e89",
+    "#35b779",
+    "#6ece58",
+    "#b5de2b",
+    "#fde725",
+)
+MISSING = "#303030"  # no value (an epoch not recorded, a matrix cell subsampled away)
+EB_MARK = "#ff3b30"  # the early-bird marker, the same red on every plot
+
+_BG = [Style(bgcolor=Color.parse(c)) for c in VIRIDIS]
+_FG = [Style(color=Color.parse(c)) for c in VIRIDIS]
+
+
+def level(value: float, vmax: float) -> int | None:
+    """Index into the palette for ``value`` on a 0..vmax scale; None for NaN."""
+    if value is None or math.isnan(value):
+        return None
+    if vmax <= 0:
+        return 0
+    return max(0, min(len(VIRIDIS) - 1, int(value / vmax * (len(VIRIDIS) - 1) + 0.5)))
+
+
+def background(value: float, vmax: float) -> Style:
+    index = level(value, vmax)
+    return Style(bgcolor=MISSING) if index is None else _BG[index]
+
+
+def foreground(value: float, vmax: float) -> Style:
+    index = level(value, vmax)
+    return Style(color=MISSING) if index is None else _FG[index]
+
+
+def scale_max(values: list[float], floor: float = 1e-6) -> float:
+    """The top of the scale: the largest finite value shown (at least ``floor``, so all-zero data still
+    draws)."""
+    finite = [v for v in values if v is not None and not math.isnan(v)]
+    return max([floor, *finite])
+
+
+def legend_cells() -> list[Style]:
+    return list(_BG)

@@ -1,0 +1,247 @@
+"""The run screen: one run, live while it trains — partition distances, EB trigger, FLOPs, energy, curves,
+results.
+
+The screen owns a :class:`~splinebench.tui.feed.RunFeed`. The first load (every row of a possibly long run)
+runs in a thread worker on its own read-only connection, so opening a 160-epoch run never freezes the
+keyboard; after that a timer polls the feed incrementally and hands each panel only the topics it draws.
+Panels not on screen are marked stale and brought up to date when their tab is opened, so a live run costs one
+panel's redraw per epoch.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+
+from splinebench.report.tables import result_grid
+from splinebench.store import StoreError, StoreReader
+from splinebench.tui.feed import PartitionSeries, RunFeed
+from splinebench.tui.widgets.distance_matrix import DistanceMatrixGrid
+from splinebench.tui.widgets.early_bird import EarlyBirdBar
+from splinebench.tui.widgets.energy import EnergyPanel
+from splinebench.tui.widgets.flops import FlopsPanel
+from splinebench.tui.widgets.heat_strip import LayerHeatStrip
+from splinebench.tui.widgets.leaderboard import Leaderboard, caption
+from splinebench.tui.widgets.plots import CurvePlot, NetDistancePlot
+from splinebench.tui.widgets.run_header import RunHeader
+
+#: (tab id, tab title, the feed topics it draws)
+PANELS: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("layers", "Layers", frozenset({"layers", "early_birds", "phases"})),
+    ("distance", "Net distance", frozenset({"net", "early_birds", "phases"})),
+    ("matrix", "Matrix", frozenset({"matrix", "early_birds", "phases"})),
+    ("flops", "FLOPs", frozenset({"models", "phases", "epochs", "results"})),
+    ("energy", "Energy", frozenset({"energy", "power"})),
+    ("curves", "Curves", frozenset({"epochs", "phases", "early_birds"})),
+    ("leaderboard", "Leaderboard", frozenset({"results", "run"})),
+)
+
+#: Time windows ``w`` cycles through for the line plots (newest N epochs; None = all).
+WINDOWS: tuple[int | None, ...] = (None, 10, 30)
+
+
+class RunScreen(Screen[None]):
+    """Everything about one run; number keys switch panels."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        *[
+            Binding(str(n), f"panel('{pid}')", title, show=False)
+            for n, (pid, title, _) in enumerate(PANELS, 1)
+        ],
+        Binding("tab", "next_panel", "Next panel", show=False),
+        Binding("w", "widen", "Window"),
+        Binding("slash", "filter_layers", "Filter layers"),
+        Binding("p", "next_phase", "Phase", show=False),
+        Binding("x", "stop", "Stop run"),
+    ]
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.feed = RunFeed(run_id)
+        self.phase = ""
+        self.window_index = 0
+        self.stale: set[str] = {pid for pid, _, _ in PANELS}
+        self.redraws = 0  # panel redraws done, for tests and the benchmark
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield RunHeader(id="run-header")
+        yield EarlyBirdBar(id="eb-bar")
+        yield Input(placeholder="filter layers by name (Enter or Esc to close)", id="layer-filter")
+        with TabbedContent(id="panels", initial="layers"):
+            with TabPane("1 Layers", id="layers"):
+                yield LayerHeatStrip(id="heat-strip")
+            with TabPane("2 Net distance", id="distance"):
+                yield NetDistancePlot(id="net-plot")
+            with TabPane("3 Matrix", id="matrix"):
+                yield DistanceMatrixGrid(id="matrix-grid")
+            with TabPane("4 FLOPs", id="flops"):
+                yield FlopsPanel(id="flops-panel")
+            with TabPane("5 Energy", id="energy"):
+                yield EnergyPanel(id="energy-panel")
+            with TabPane("6 Curves", id="curves"), Horizontal(id="curves-row"):
+                yield CurvePlot("test_acc", "test accuracy (%)", id="acc-plot")
+                yield CurvePlot("train_loss", "train loss", id="loss-plot")
+            with TabPane("7 Leaderboard", id="leaderboard"):
+                yield Static("", id="leaderboard-caption")
+                yield Leaderboard(id="leaderboard-table", zebra_stripes=True, cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.run_id
+        self.query_one(RunHeader).show(None, 0, None)
+        self._load()
+        self.set_interval(self.app.poll_interval, self.poll)  # type: ignore[attr-defined]
+        self.query_one(LayerHeatStrip).focus()
+
+    # -- data ------------------------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="run-load")
+    def _load(self) -> None:
+        """The first, possibly large, read on a connection of its own, off the event loop."""
+        try:
+            reader = StoreReader(self.app.store.path)  # type: ignore[attr-defined]
+            try:
+                changes = self.feed.poll(reader, force=True)
+            finally:
+                reader.close()
+        except StoreError as exc:
+            self.app.call_from_thread(self.app.store_failed, exc)  # type: ignore[attr-defined]
+            return
+        self.app.call_from_thread(self.apply, changes)
+
+    def poll(self) -> None:
+        reader = self.app.store.reader  # type: ignore[attr-defined]
+        if not self.feed.loaded or reader is None:
+            return
+        try:
+            changes = self.feed.poll(reader)
+        except StoreError as exc:
+            self.app.store_failed(exc)  # type: ignore[attr-defined]
+            return
+        if changes:
+            self.apply(changes)
+
+    def apply(self, changes: set[str]) -> None:
+        """Redraw what ``changes`` touches: the header and EB bar always, the open panel now, others when
+        opened."""
+        phases = self.feed.dense_phases()
+        if not self.phase or self.phase not in phases:
+            self.phase = phases[0] if phases else "dense"
+        if changes & {"run", "epochs", "phases"}:
+            self.query_one(RunHeader).show(
+                self.feed.run, len(self.feed.epochs.get("dense", {})), self._current_phase()
+            )
+        if changes & {"net", "matrix", "early_birds", "phases"}:
+            self.query_one(EarlyBirdBar).show(self.feed.early_bird_view(self.phase), self.phase)
+        for pid, _, topics in PANELS:
+            if changes & topics:
+                self.stale.add(pid)
+        self._draw_stale()
+
+    def _current_phase(self) -> str | None:
+        running = [p for p, row in self.feed.phases.items() if row["status"] == "running"]
+        return running[-1] if running else None
+
+    def _active_panel(self) -> str:
+        return self.query_one(TabbedContent).active or "layers"
+
+    def _draw_stale(self) -> None:
+        active = self._active_panel()
+        if active in self.stale and self.feed.loaded:
+            self.stale.discard(active)
+            self.draw_panel(active)
+
+    def draw_panel(self, pid: str) -> None:
+        feed = self.feed
+        series = feed.partition.get(self.phase, PartitionSeries())
+        eb = feed.eb_epoch(self.phase)
+        window = WINDOWS[self.window_index]
+        self.redraws += 1
+        if pid == "layers":
+            self.query_one(LayerHeatStrip).show(series, eb)
+        elif pid == "distance":
+            view = feed.early_bird_view(self.phase)
+            self.query_one(NetDistancePlot).show(series, view.eps, eb, view.distance, window)
+        elif pid == "matrix":
+            self.query_one(DistanceMatrixGrid).show(series, eb, self.phase)
+        elif pid == "flops":
+            self.query_one(FlopsPanel).show(feed)
+        elif pid == "energy":
+            self.query_one(EnergyPanel).show(feed)
+        elif pid == "curves":
+            phases = list(feed.phases) or sorted(feed.epochs)
+            self.query_one("#acc-plot", CurvePlot).show(feed.epochs, phases, eb, window)
+            self.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, eb, window)
+        elif pid == "leaderboard":
+            reader = self.app.store.reader  # type: ignore[attr-defined]
+            if reader is not None and feed.run is not None:
+                grid = result_grid(reader, feed.run.id)
+                self.query_one("#leaderboard-caption", Static).update(caption(grid))
+                self.query_one(Leaderboard).show(grid)
+
+    def redraw_all(self) -> None:
+        """Draw every panel now (the benchmark's worst case; the app itself only draws the open one)."""
+        for pid, _, _ in PANELS:
+            self.draw_panel(pid)
+        self.stale.clear()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_opened(self) -> None:
+        self._draw_stale()
+
+    # -- actions ---------------------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        layer_filter = self.query_one("#layer-filter", Input)
+        if layer_filter.display:
+            self._close_filter()
+            return
+        self.app.pop_screen()
+
+    def action_panel(self, pid: str) -> None:
+        self.query_one(TabbedContent).active = pid
+        if pid == "layers":
+            self.query_one(LayerHeatStrip).focus()
+
+    def action_next_panel(self) -> None:
+        ids = [pid for pid, _, _ in PANELS]
+        current = ids.index(self._active_panel())
+        self.action_panel(ids[(current + 1) % len(ids)])
+
+    def action_widen(self) -> None:
+        self.window_index = (self.window_index + 1) % len(WINDOWS)
+        window = WINDOWS[self.window_index]
+        self.notify(
+            f"plots show {'all epochs' if window is None else f'the last {window} epochs'}", timeout=2
+        )
+        self.stale |= {"distance", "curves"}
+        self._draw_stale()
+
+    def action_next_phase(self) -> None:
+        phases = self.feed.dense_phases()
+        if len(phases) > 1:
+            self.phase = phases[(phases.index(self.phase) + 1) % len(phases)]
+            self.apply({"phases"})
+
+    def action_filter_layers(self) -> None:
+        self.action_panel("layers")
+        layer_filter = self.query_one("#layer-filter", Input)
+        layer_filter.display = True
+        layer_filter.focus()
+
+    @on(Input.Changed, "#layer-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(LayerHeatStrip).set_filter(event.value)
+
+    @on(Input.Submitted, "#layer-filter")
+    def _close_filter(self) -> None:
+        self.query_one("#layer-filter", Input).display = False
+        self.query_one(LayerHeatStrip).focus()
+
+    def action_stop(self) -> None:
+        self.app.request_stop(self.run_id)  # type: ignore[attr-defined]

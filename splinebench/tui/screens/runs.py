@@ -1,0 +1,215 @@
+"""The runs screen: every run in the store, live, with filter (``/``) and sort (``s``); Enter opens one.
+
+Rows keep their order while runs progress (cells are updated in place, which also keeps redraws small over
+SSH); the table is rebuilt only when the set or order of rows changes. Status comes from ``StoreReader``: a
+run marked running whose process on this host is gone is "interrupted", and ``r`` resumes it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from splinebench.tui.feed import RunSummary
+from splinebench.tui.widgets.run_header import status_text
+
+#: Most telling first: at 80 columns the status, progress, EB epoch and best accuracy fit without scrolling.
+COLUMNS = ("status", "name", "progress", "EB", "best acc", "run", "model", "dataset", "pruners", "started (UTC)")
+
+#: Sort keys ``s`` cycles through: (title, key function).
+SORTS = (
+    ("started", lambda s: s.run.created_at),
+    ("status", lambda s: (s.run.status, s.run.created_at)),
+    ("name", lambda s: (s.run.name, s.run.created_at)),
+    (
+        "best acc",
+        lambda s: (s.run.best_accuracy if s.run.best_accuracy is not None else -1.0, s.run.created_at),
+    ),
+    ("EB epoch", lambda s: (s.run.eb_epoch if s.run.eb_epoch is not None else 10**9, s.run.created_at)),
+)
+
+
+def run_cells(summary: RunSummary) -> tuple[Text | str, ...]:
+    run = summary.run
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime(run.created_at))
+    return (
+        status_text(run.status),
+        run.name,
+        summary.progress,
+        str(run.eb_epoch) if run.eb_epoch is not None else "-",
+        f"{100 * run.best_accuracy:.2f}" if run.best_accuracy is not None else "-",
+        run.id,
+        run.model,
+        run.dataset,
+        ", ".join(run.pruners),
+        started,
+    )
+
+
+def matches(summary: RunSummary, text: str) -> bool:
+    if not text:
+        return True
+    haystack = " ".join(str(c) for c in run_cells(summary)).lower()
+    return all(word in haystack for word in text.lower().split())
+
+
+class RunsScreen(Screen[None]):
+    """The list of runs."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse", "Reverse", show=False),
+        Binding("n", "app.launch", "New run"),
+        Binding("x", "stop", "Stop"),
+        Binding("r", "resume", "Resume"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summaries: dict[str, RunSummary] = {}
+        self.filter_text = ""
+        self.sort_index = 0
+        self.descending = False
+        self._shown: dict[str, tuple] = {}
+        self._table_ready = False
+        self._store_message = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="store-status")
+        yield Input(placeholder="filter runs: words in any column (Enter or Esc to close)", id="runs-filter")
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#runs-table", DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
+        table.focus()
+        self._table_ready = True
+        self.show_runs(self.summaries)
+        self.show_store_state(self._store_message)
+
+    # -- data ------------------------------------------------------------------------------------------------
+    def show_store_state(self, message: str) -> None:
+        self._store_message = message
+        if not self._table_ready:
+            return
+        status = self.query_one("#store-status", Static)
+        status.update(Text(message, style="bold yellow") if message else self._status_line())
+
+    def _status_line(self) -> Text:
+        counts: dict[str, int] = {}
+        for s in self.summaries.values():
+            counts[s.run.status] = counts.get(s.run.status, 0) + 1
+        text = Text(f"{len(self.summaries)} run{'s' if len(self.summaries) != 1 else ''}")
+        for status, n in sorted(counts.items()):
+            text.append("  ")
+            text.append_text(status_text(status))
+            text.append(f" {n}")
+        title, _ = SORTS[self.sort_index]
+        text.append(f"   sort: {title}{' (desc)' if self.descending else ''}", style="dim")
+        if self.filter_text:
+            text.append(f"   filter: {self.filter_text!r}", style="italic")
+        text.append(f"   store {self.app.store.path}", style="dim")  # type: ignore[attr-defined]
+        return text
+
+    def show_runs(self, summaries: dict[str, RunSummary]) -> None:
+        self.summaries = summaries
+        if not self._table_ready:
+            return
+        table = self.query_one("#runs-table", DataTable)
+        _, key = SORTS[self.sort_index]
+        ordered = sorted(
+            (s for s in summaries.values() if matches(s, self.filter_text)), key=key, reverse=self.descending
+        )
+        wanted = {s.run.id: run_cells(s) for s in ordered}
+        if list(wanted) == list(self._shown):
+            for run_id, cells in wanted.items():
+                old = self._shown[run_id]
+                for column, new_cell, old_cell in zip(COLUMNS, cells, old, strict=False):
+                    if str(new_cell) != str(old_cell) or _style(new_cell) != _style(old_cell):
+                        table.update_cell(run_id, column, new_cell)
+        else:
+            selected = self.selected_run_id()
+            table.clear()
+            for run_id, cells in wanted.items():
+                table.add_row(*cells, key=run_id)
+            if selected in wanted:
+                table.move_cursor(row=list(wanted).index(selected))
+        self._shown = wanted
+        if self.app.store.state == "ready":  # type: ignore[attr-defined]
+            self.show_store_state("")
+
+    def selected_run_id(self) -> str | None:
+        table = self.query_one("#runs-table", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        except Exception:  # noqa: BLE001 - no valid cursor (empty or shrinking table)
+            return None
+        return key.value
+
+    # -- actions ---------------------------------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#runs-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_run(event.row_key.value)  # type: ignore[attr-defined]
+
+    def action_open(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id:
+            self.app.open_run(run_id)  # type: ignore[attr-defined]
+
+    def action_filter(self) -> None:
+        box = self.query_one("#runs-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#runs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.show_runs(self.summaries)
+
+    @on(Input.Submitted, "#runs-filter")
+    def _filter_done(self) -> None:
+        self.query_one("#runs-filter", Input).display = False
+        self.query_one("#runs-table", DataTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#runs-filter", Input)
+        box.value = ""
+        box.display = False
+        self.query_one("#runs-table", DataTable).focus()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.show_runs(self.summaries)
+
+    def action_reverse(self) -> None:
+        self.descending = not self.descending
+        self.show_runs(self.summaries)
+
+    def action_stop(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id:
+            self.app.request_stop(run_id)  # type: ignore[attr-defined]
+
+    def action_resume(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id:
+            self.app.resume_run(run_id)  # type: ignore[attr-defined]
+
+
+def _style(cell: object) -> str:
+    return str(cell.style) if isinstance(cell, Text) else ""

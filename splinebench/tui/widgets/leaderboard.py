@@ -1,0 +1,87 @@
+"""The leaderboard: the paper's Table 2 layout for one run, built by
+``splinebench.report.tables.result_grid``.
+
+Rows are the dense model and each pruner; per ratio, the retrain accuracy, the total training MACs (fvcore)
+and, when the run had a meter, the energy. The best of each column (highest accuracy, lowest cost) is
+highlighted.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from splinebench.report.tables import FLOP_UNIT, ResultGrid, format_energy, format_macs
+
+BEST = "bold black on green"
+
+
+def leaderboard_rows(grid: ResultGrid) -> tuple[list[str], list[list[Text]]]:
+    """Column titles and cells (as styled text) for the grid."""
+    columns = ["pruner", "ticket"]
+    columns += [f"acc p={q:.0%}" for q in grid.ratios]
+    columns += [f"MACs p={q:.0%}" for q in grid.ratios]
+    if grid.has_energy:
+        columns += [f"energy p={q:.0%}" for q in grid.ratios]
+    best_acc = {q: grid.best(q, "accuracy") for q in grid.ratios}
+    best_macs = {q: grid.best(q, "total_training_flops", highest=False) for q in grid.ratios}
+    best_energy = {q: grid.best(q, "total_energy_j", highest=False) for q in grid.ratios}
+    rows: list[list[Text]] = []
+    if grid.dense is not None:
+        d = grid.dense
+        eb = f"EB@{grid.eb_epoch}" if grid.eb_epoch is not None else "no EB"
+        row = [Text("dense (unpruned)", style="bold"), Text(eb)]
+        row += [Text(f"{100 * d['accuracy']:.2f}") for _ in grid.ratios]
+        row += [Text(format_macs(d["total_training_flops"])) for _ in grid.ratios]
+        if grid.has_energy:
+            row += [Text(format_energy(d.get("total_energy_j"))) for _ in grid.ratios]
+        rows.append(row)
+    for label in grid.rows:
+        accs, macs, energy, tickets = [], [], [], set()
+        for q in grid.ratios:
+            cell = grid.cells.get((label, q))
+            if cell is None:
+                accs.append(Text("-"))
+                macs.append(Text("-"))
+                energy.append(Text("-"))
+                continue
+            if cell["status"] != "ok":
+                accs.append(Text(f"failed ({cell.get('stage')})", style="red"))
+                macs.append(Text("-"))
+                energy.append(Text("-"))
+                continue
+            ticket = cell.get("ticket") or ""
+            if ticket == "eb" and cell.get("eb_epoch") is not None:
+                ticket = f"eb@{cell['eb_epoch']}"
+            tickets.add(ticket)
+            accs.append(Text(f"{100 * cell['accuracy']:.2f}", style=BEST if best_acc[q] == label else ""))
+            macs.append(
+                Text(format_macs(cell["total_training_flops"]), style=BEST if best_macs[q] == label else "")
+            )
+            energy.append(
+                Text(format_energy(cell.get("total_energy_j")), style=BEST if best_energy[q] == label else "")
+            )
+        row = [Text(label, style="bold"), Text(", ".join(sorted(tickets)) or "-"), *accs, *macs]
+        if grid.has_energy:
+            row += energy
+        rows.append(row)
+    return columns, rows
+
+
+def caption(grid: ResultGrid) -> str:
+    energy = ", energy" if grid.has_energy else ""
+    return (
+        f"retrain accuracy (%), total training {FLOP_UNIT}{energy} per pruning ratio p; "
+        "best of each column highlighted"
+    )
+
+
+class Leaderboard(DataTable):
+    """Pruner x ratio -> accuracy, total training MACs (fvcore), energy; best per column highlighted."""
+
+    def show(self, grid: ResultGrid) -> None:
+        columns, rows = leaderboard_rows(grid)
+        self.clear(columns=True)
+        self.add_columns(*columns)
+        for row in rows:
+            self.add_row(*row, key=row[0].plain)

@@ -1,0 +1,115 @@
+"""Line plots of the run screen (textual-plotext): whole-net distance against the EB threshold, accuracy and
+loss.
+
+Each plot is rebuilt only when its data changes (plotext draws the whole figure at once), and only while its
+tab is on screen, since hidden widgets are not rendered. ``window`` limits the x axis to the newest epochs;
+None shows them all. The early-bird epoch is a red vertical line on every plot that has the dense phase on it.
+"""
+
+from __future__ import annotations
+
+from textual_plotext import PlotextPlot
+
+from splinebench.tui.feed import PartitionSeries
+
+EB_COLOUR = "red"
+PHASE_COLOURS = ("cyan", "orange", "magenta", "green", "blue", "yellow", "white", "gray")
+
+
+def _windowed(xs: list[int], window: int | None) -> list[int]:
+    return xs if window is None else xs[-window:]
+
+
+def epoch_ticks(first: int, last: int, most: int = 8) -> list[int]:
+    """Whole-epoch ticks from ``first`` to ``last``, at most ``most`` of them."""
+    step = max(1, -(-(last - first) // max(1, most - 1)))
+    ticks = list(range(first, last + 1, step))
+    if ticks[-1] != last:
+        ticks = [*ticks[:-1], last] if last - ticks[-1] < step / 2 and len(ticks) > 1 else [*ticks, last]
+    return ticks
+
+
+class NetDistancePlot(PlotextPlot):
+    """Whole-net partition distance per epoch (mean of layers and bit-weighted), with eps as a horizontal
+    line."""
+
+    def show(
+        self, series: PartitionSeries, eps: float, eb_epoch: int | None, eb_distance: str, window: int | None
+    ) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        epochs = _windowed(sorted(series.net), window)
+        title = f"whole-net distance; EB when {eb_distance} < eps={eps:g} over the FIFO"
+        plt.title(title)
+        plt.xlabel("epoch")
+        if epochs:
+            plt.plot(
+                epochs,
+                [series.net[e][0] for e in epochs],
+                label="mean of layers",
+                color="cyan",
+                marker="braille",
+            )
+            plt.plot(
+                epochs,
+                [series.net[e][1] for e in epochs],
+                label="bit-weighted",
+                color="orange",
+                marker="braille",
+            )
+            plt.hline(eps, "yellow")
+            top = max(max(max(series.net[e]) for e in epochs), eps) * 1.1
+            plt.ylim(0, top)
+            plt.xlim(epochs[0] - 0.5, epochs[-1] + 0.5)
+            plt.xticks(epoch_ticks(epochs[0], epochs[-1]))
+            plt.text(f"eps {eps:g}", epochs[0], eps, color="yellow", alignment="left")
+            if eb_epoch is not None and epochs[0] <= eb_epoch <= epochs[-1]:
+                plt.vline(eb_epoch, EB_COLOUR)
+                plt.text(f"EB@{eb_epoch}", eb_epoch, top * 0.95, color=EB_COLOUR)
+        self.refresh()
+
+
+class CurvePlot(PlotextPlot):
+    """One metric (test accuracy or a loss) per epoch, one line per phase: dense, then each retrain."""
+
+    def __init__(self, metric: str, title: str, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.metric = metric
+        self.title = title
+
+    def show(
+        self, epochs: dict[str, dict[int, dict]], phases: list[str], eb_epoch: int | None, window: int | None
+    ) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        plt.title(self.title)
+        plt.xlabel("epoch (each phase from 1)")
+        drawn = False
+        last = 1
+        for n, phase in enumerate(phases):
+            rows = epochs.get(phase, {})
+            xs = _windowed(sorted(rows), window)
+            ys = [rows[e][self.metric] for e in xs]
+            pairs = [(x, y) for x, y in zip(xs, ys, strict=False) if y is not None]
+            if not pairs:
+                continue
+            scale = 100.0 if self.metric.endswith("acc") else 1.0
+            plt.plot(
+                [p[0] for p in pairs],
+                [p[1] * scale for p in pairs],
+                label=_short(phase),
+                color=PHASE_COLOURS[n % len(PHASE_COLOURS)],
+                marker="braille",
+            )
+            drawn = True
+            last = max(last, pairs[-1][0])
+        if drawn:
+            first = 1 if window is None else max(1, last - window + 1)
+            plt.xticks(epoch_ticks(first, last))
+        if drawn and eb_epoch is not None:
+            plt.vline(eb_epoch, EB_COLOUR)
+        self.refresh()
+
+
+def _short(phase: str) -> str:
+    return phase.replace("retrain:", "rt ")

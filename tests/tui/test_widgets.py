@@ -1,0 +1,86 @@
+"""The drawing rules of the dashboard's own widgets, checked on their data (no app needed)."""
+
+from __future__ import annotations
+
+import math
+
+from splinebench.report.tables import result_grid
+from splinebench.store import StoreReader
+from splinebench.tui.colours import VIRIDIS, level
+from splinebench.tui.launcher import parse_overrides
+from splinebench.tui.widgets.distance_matrix import resample
+from splinebench.tui.widgets.heat_strip import layout_columns
+from splinebench.tui.widgets.leaderboard import BEST, leaderboard_rows
+
+
+def test_more_epochs_than_columns_are_binned_so_every_epoch_is_in_one_column() -> None:
+    epochs = list(range(1, 161))
+    columns, cell = layout_columns(epochs, 60, "fit")
+    assert len(columns) <= 60 and cell == 1
+    assert [e for c in columns for e in c.epochs] == epochs
+
+
+def test_recent_mode_shows_the_newest_epochs_one_per_column() -> None:
+    columns, _ = layout_columns(list(range(1, 161)), 60, "recent")
+    assert [c.epochs for c in columns] == [(e,) for e in range(101, 161)]
+
+
+def test_few_epochs_get_wider_cells() -> None:
+    columns, cell = layout_columns([1, 2, 3], 60, "fit")
+    assert len(columns) == 3 and cell == 6
+
+
+def test_a_small_matrix_is_scaled_up_cell_by_cell() -> None:
+    matrix = {(i, j): float(abs(i - j)) for i in range(2) for j in range(2)}
+    assert resample(matrix, 2, 4) == [[0.0, 0.0, 1.0, 1.0]] * 2 + [[1.0, 1.0, 0.0, 0.0]] * 2
+
+
+def test_a_large_matrix_is_binned_by_the_mean_of_its_cells() -> None:
+    matrix = {(i, j): float(i == 0 and j == 0) for i in range(4) for j in range(4)}
+    grid = resample(matrix, 4, 2)
+    assert grid[0][0] == 0.25 and grid[1][1] == 0.0
+
+
+def test_missing_values_have_no_colour_and_the_top_of_the_scale_is_the_last_colour() -> None:
+    assert level(math.nan, 1.0) is None
+    assert level(1.0, 1.0) == len(VIRIDIS) - 1
+    assert level(0.0, 1.0) == 0
+
+
+def test_the_leaderboard_highlights_the_best_accuracy_and_the_cheapest_training_per_ratio(fixture_store) -> None:
+    reader = StoreReader(fixture_store)
+    try:
+        columns, rows = leaderboard_rows(result_grid(reader, "20261126"))
+    finally:
+        reader.close()
+    by_label = {row[0].plain: row for row in rows}
+    acc30 = columns.index("acc p=30%")
+    assert by_label["eb-spline"][acc30].style == BEST  # 51.50 vs 50.80 in the recorded run
+    assert by_label["spline"][acc30].style != BEST
+    macs30 = columns.index("MACs p=30%")
+    assert by_label["eb-spline"][macs30].style == BEST  # EB ticket: less dense training
+    assert "dense (unpruned)" in by_label
+
+
+def test_overrides_are_one_per_line_and_a_line_without_equals_is_named() -> None:
+    assert parse_overrides("train.epochs=3\n\n# note\n--set prune.ratios=[0.5]") == [
+        "train.epochs=3", "prune.ratios=[0.5]",
+    ]
+    import pytest
+
+    from splinebench.errors import BadInputError
+
+    with pytest.raises(BadInputError, match="line 2"):
+        parse_overrides("train.epochs=3\ntrain.epochs")
+
+
+def test_the_dashboard_imports_neither_torch_nor_the_engine() -> None:
+    import subprocess
+    import sys
+
+    check = (
+        "import sys, splinebench.tui.app, splinebench.cli.tui; "
+        "bad = [m for m in sys.modules if m == 'torch' or m.startswith('splinebench.engine')]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True)
