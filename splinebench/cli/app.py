@@ -82,7 +82,8 @@ def run(
         run_with_dashboard(profile, set_ or [], store)
         return
     from splinebench.cli.progress import JsonLines, RichProgress
-    from splinebench.engine.run import execute, resume as resume_run
+    from splinebench.engine.run import execute
+    from splinebench.engine.run import resume as resume_run
     from splinebench.profiles import load_profile
 
     if resume is None and profile is None:

@@ -42,3 +42,16 @@ def load_state(run_dir: Path) -> dict[str, Any] | None:
 
 def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+def load_pruned_model(path: Path) -> torch.nn.Module:
+    """Rebuild a pruned, retrained model saved by a run: constructor + pruning history + masks + weights."""
+    from splinebench.prune import rebuild_structure
+    from splinebench.zoo import create_model
+
+    saved = load(Path(path))
+    model = create_model(saved["model"], num_classes=saved["num_classes"], in_channels=saved["in_channels"],
+                         **saved.get("options", {}))
+    rebuild_structure(model, torch.zeros(saved["example_shape"]), saved.get("history") or [], saved.get("masks"))
+    model.load_state_dict(saved["state_dict"])
+    return model.eval()

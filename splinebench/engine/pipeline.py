@@ -503,6 +503,7 @@ class Pipeline:
             self._checkpoint(phase, epoch, model, optimizer, scheduler, [], None, accountant, energy,
                              structure=info["structure"], plan_info=info)
         test = evaluate(model, self.test.batches(False))
+        self._save_pruned(phase, model, info)
         self.bus.emit(PhaseFinished, phase=phase, epochs=settings.epochs, seconds=time.time() - phase_t0,
                       training_flops=accountant.total)
         self.energy.phase_finished(phase)
@@ -522,6 +523,16 @@ class Pipeline:
             total_energy_j=None if retrain_energy is None else (dense_energy or 0.0) + retrain_energy,
         )
         self.state["current"] = None
+
+    def _save_pruned(self, phase: str, model: nn.Module, info: dict[str, Any]) -> None:
+        """The retrained model as (registry name, pruning history, masks, state_dict): no pickled class needed."""
+        checkpoints.atomic_save(
+            {"model": self.profile.model.name, "options": self.profile.model.options,
+             "num_classes": self.bundle.num_classes, "in_channels": self.bundle.in_channels,
+             "example_shape": list(self.example.shape), **info["structure"],
+             "state_dict": checkpoints.cpu_state(model)},
+            self.run_dir / "models" / f"{_slug(phase.removeprefix('retrain:'))}.pt",
+        )
 
     # -- checkpoints -------------------------------------------------------------------------------------------
     def _checkpoint(self, phase: str, epoch: int, model: nn.Module, optimizer: Any, scheduler: Any,

@@ -243,8 +243,21 @@ async def connect(
 async def run(
     conn: asyncssh.SSHClientConnection, command: str, timeout_s: float = 10.0
 ) -> asyncssh.SSHCompletedProcess:
-    """Run ``command`` on a fresh exec channel and collect its output (no check of the exit status)."""
-    return await asyncio.wait_for(conn.run(command, check=False), timeout_s)
+    """Run ``command`` on a fresh exec channel and collect its output (no check of the exit status).
+
+    The timeout is a hard bound: unlike ``asyncio.wait_for``, it does not wait for the cancelled channel to
+    finish closing, which on a stalled link could take as long as the link stays stalled.
+    """
+    task = asyncio.ensure_future(conn.run(command, check=False))
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        raise asyncio.TimeoutError(f"remote command did not finish within {timeout_s:g} s")
+    return task.result()
 
 
 def host_key_fingerprint(conn: asyncssh.SSHClientConnection) -> str | None:

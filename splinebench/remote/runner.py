@@ -22,7 +22,6 @@ import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from splinebench.engine.events import Event, event_from_dict
@@ -71,7 +70,9 @@ class Tail:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def run_remote(profile: Profile, store_path: str, options: RemoteOptions, sinks: Iterable[Sink] = ()) -> tuple[str, bool]:
+def run_remote(
+    profile: Profile, store_path: str, options: RemoteOptions, sinks: Iterable[Sink] = ()
+) -> tuple[str, bool]:
     """Start ``profile`` on the remote host and follow it to the end; returns (run id, succeeded)."""
     preflight(profile)
     run_id = new_run_id()
@@ -193,11 +194,11 @@ async def _follow(store_path: str, options: RemoteOptions, sinks: list[Sink], re
                     if payload["type"] in TERMINAL:
                         outcome = payload["type"]
                 windows.flush()
-                if not data and outcome is None and not await session.pid_alive(remote.pid):
-                    # one last read: the log may have grown between the read and the liveness check
-                    if not await session.read_from(log, tail.offset):
-                        outcome = "vanished"
-                        writer.set_run_fields(remote.run_id, status="interrupted")
+                # the run died without a last word? (one more read: the log may have grown meanwhile)
+                if (not data and outcome is None and not await session.pid_alive(remote.pid)
+                        and not await session.read_from(log, tail.offset)):
+                    outcome = "vanished"
+                    writer.set_run_fields(remote.run_id, status="interrupted")
                 if outcome is None:
                     await asyncio.sleep(options.poll_s)
             except (OSError, asyncio.TimeoutError, ConnectionError, _ssh_errors()) as exc:

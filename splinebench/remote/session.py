@@ -8,6 +8,7 @@ link never takes the remote training with it: the run is started detached and on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shlex
 import time
@@ -62,10 +63,8 @@ class RemoteSession:
     async def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
-            try:
+            with contextlib.suppress(Exception):  # closing a dead link may fail; nothing to do about it
                 await self.conn.wait_closed()
-            except Exception:  # noqa: BLE001 - closing a dead link may fail; nothing to do about it
-                pass
             self.conn = None
 
     # -- commands ---------------------------------------------------------------------------------------------

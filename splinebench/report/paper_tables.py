@@ -480,14 +480,15 @@ def setting_tables(setting: Setting, fractions: Sequence[float] = TABLE12_FRACTI
     """Every table one setting supports, in the order a report shows them."""
     built = [
         table1_layerwise(setting), table2_comparison(setting), cost_ratio_table(setting),
-        achieved_ratio_table(setting), early_bird_table(setting), table12_layer_distances(setting, fractions), rho_table(setting),
+        achieved_ratio_table(setting), early_bird_table(setting), table12_layer_distances(setting, fractions),
+        rho_table(setting),
     ]
     return [t for t in built if t is not None]
 
 
 __all__ = [
-    "SPLINE_PRUNER", "TABLE12_FRACTIONS", "accuracy", "achieved_ratio_table", "cost_ratio_table", "dense_accuracy", "early_bird_table",
-    "layer_distance", "reference_label", "rho_table", "rho_variants", "runs_table", "setting_tables",
-    "strongest_baseline", "table12_epochs", "table12_layer_distances", "table1_layerwise", "table2_comparison",
-    "training_energy", "training_macs",
+    "SPLINE_PRUNER", "TABLE12_FRACTIONS", "accuracy", "achieved_ratio_table", "cost_ratio_table",
+    "dense_accuracy", "early_bird_table", "layer_distance", "reference_label", "rho_table", "rho_variants",
+    "runs_table", "setting_tables", "strongest_baseline", "table12_epochs", "table12_layer_distances",
+    "table1_layerwise", "table2_comparison", "training_energy", "training_macs",
 ]

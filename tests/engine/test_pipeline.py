@@ -65,3 +65,25 @@ def test_dense_training_stops_at_the_early_bird_when_no_pruner_needs_the_final_m
     epochs = db.execute("SELECT MAX(epoch), (SELECT stopped_early FROM phases WHERE run_id=?1 AND phase='dense') "
                         "FROM epochs WHERE run_id=?1 AND phase='dense'", (run_id,)).fetchone()
     assert epochs == (2, 1)
+
+
+def test_a_pruned_model_loads_back_from_its_file_with_the_same_logits(tmp_path, tiny_profile):
+    import torch
+
+    from splinebench.data import load_dataset
+    from splinebench.engine.checkpoints import load_pruned_model
+    from splinebench.engine.run import run_dir_for
+
+    store = str(tmp_path / "store.sqlite")
+    run_id, ok = execute(tiny_profile(), store)
+    assert ok
+    path = run_dir_for(store, run_id) / "models" / "spline_0.5.pt"
+    model = load_pruned_model(path)
+    x = load_dataset("digits").test.tensors[0][:16]
+    accuracy = sqlite3.connect(store).execute(
+        "SELECT accuracy FROM results WHERE run_id=? AND pruner='spline'", (run_id,)).fetchone()[0]
+    y = load_dataset("digits").test.tensors[1]
+    with torch.no_grad():
+        full = (model(load_dataset("digits").test.tensors[0]).argmax(1) == y).float().mean().item()
+    assert abs(full - accuracy) < 1e-6  # the file holds exactly the model that was evaluated
+    assert model(x).shape == (16, 10)

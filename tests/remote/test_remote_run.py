@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+from tiny_profiles import tiny_profile_dict
 
 from splinebench.engine.run import execute
 from splinebench.errors import BadInputError
 from splinebench.measure.ssh import HostKeyError
 from splinebench.profiles import profile_from_dict
 from splinebench.remote import ConnectOptions, RemoteError, RemoteOptions, run_remote, stop
-from tiny_profiles import tiny_profile_dict
 
 pytestmark = pytest.mark.ssh
 ROOT = Path(__file__).resolve().parents[2]

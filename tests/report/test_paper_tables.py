@@ -230,3 +230,16 @@ def test_an_unknown_run_id_is_bad_input(tmp_path):
     with pytest.raises(BadInputError, match="no run 'nope'"):
         build_report(reader, ["nope"])
     reader.close()
+
+
+def test_achieved_ratios_are_the_plans_achieved_ratios(real_run):
+    from splinebench.report.paper_tables import achieved_ratio_table
+
+    store, run_id = real_run
+    reader = StoreReader(store)
+    plans = {(p["pruner"], p["ratio"]): p["achieved_ratio"] for p in reader.plans(run_id)}
+    settings = load_settings(reader, [run_id])
+    reader.close()
+    table = achieved_ratio_table(settings[0])
+    assert table is not None
+    assert table.cell("eb-spline", "p=50%").value == pytest.approx(100 * plans[("eb-spline", 0.5)])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import shlex
 import threading
@@ -44,6 +45,7 @@ from splinebench.measure.energy.meter import EnergyMeter, MeterUnavailableError
 from splinebench.measure.energy.tegrastats import TegrastatsParser
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _L4T = re.compile(r"R(\d+)\s*\(release\),\s*REVISION:\s*([\d.]+)")
 
@@ -302,8 +304,7 @@ class TegrastatsOverSSH(EnergyMeter):
                 process.close()
         if conn is not None:
             conn.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.wait_closed(), 2)
+            await _bounded(conn.wait_closed(), 2)
 
     # ----------------------------------------------------------------- streaming
     def _on_line(self, line: str) -> bool:
@@ -413,12 +414,10 @@ class TegrastatsOverSSH(EnergyMeter):
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await asyncio.wait({task}, timeout=5)
         await self._kill_remote()
         if self._process is not None:  # wait for the exit status: the board's sshd has then reaped the sampler
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._process.wait_closed(), 3)
+            await _bounded(self._process.wait_closed(), 3)
         await self._close_link()
         self._end_break(self.now())
         self._mark_running(False)
@@ -430,7 +429,7 @@ class TegrastatsOverSSH(EnergyMeter):
         conn = self._conn
         try:
             if conn is None:
-                conn = await asyncio.wait_for(self._connect(), 5)
+                conn = await _within(self._connect(), 10)
                 own = True
             else:
                 own = False
@@ -467,7 +466,12 @@ class TegrastatsOverSSH(EnergyMeter):
                 asyncio.ensure_future(self.astop(), loop=loop_thread.loop)
                 return
             try:
-                loop_thread.call(self.astop(), timeout=30)
+                loop_thread.call(self.astop(), timeout=60)
+            except Exception as exc:  # noqa: BLE001 - stop runs in finally blocks: report, never raise
+                self.last_error = f"stopping did not finish: {type(exc).__name__}: {exc}"
+                self.remote_left_running = list(self._pids)
+                log.warning("%s: %s; remote sampler(s) %s may still run", self.name, self.last_error, self._pids)
+                self._mark_running(False)
             finally:
                 loop_thread.close()
         elif self._running and self._owner_loop is not None and not self._owner_loop.is_closed():
@@ -507,6 +511,26 @@ class TegrastatsOverSSH(EnergyMeter):
         )
         base.update(self._board)
         return base
+
+
+async def _within(awaitable: Coroutine[Any, Any, T], timeout_s: float) -> T:
+    """The result, or TimeoutError after ``timeout_s`` without waiting for the cancelled work to wind down."""
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    if not done:
+        task.cancel()
+        raise asyncio.TimeoutError(f"no answer within {timeout_s:g} s")
+    return task.result()
+
+
+async def _bounded(awaitable: Any, timeout_s: float) -> None:
+    """Await at most ``timeout_s`` and move on, swallowing errors: for clean-up steps only."""
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    if not done:
+        task.cancel()
+    elif not task.cancelled():
+        task.exception()  # retrieve it, so asyncio does not log "exception was never retrieved"
 
 
 def _peer(conn: asyncssh.SSHClientConnection) -> str | None:
