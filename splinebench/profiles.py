@@ -94,6 +94,7 @@ class PrunerEntry(_Strict):
     label: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     ratios: list[float] | None = None  # default: prune.ratios
+    retrain: dict[str, Any] = Field(default_factory=dict)  # keys of [retrain] for this pruner only (e.g. lr)
 
     @property
     def display(self) -> str:

@@ -115,10 +115,10 @@ def run(
                 err.print("detached: the remote run goes on; `splinebench runs attach RUN_ID` catches up")
                 raise typer.Exit(130) from None
         else:
-            meter = _open_meter(energy or single.energy, accept_new_host)
+            meter, idle = _open_meter(energy or single.energy, accept_new_host)
             try:
                 with progress:
-                    done_id, seed_ok = execute(single, store, sinks, meter=meter, run_id=run_id)
+                    done_id, seed_ok = execute(single, store, sinks, meter=meter, idle=idle, run_id=run_id)
             finally:
                 if meter is not None:
                     meter.stop()
@@ -128,14 +128,16 @@ def run(
     raise typer.Exit(0 if ok else 1)
 
 
-def _open_meter(url: str, accept_new_host: bool):
+def _open_meter(url: str, accept_new_host: bool, idle_seconds: float = 3.0):
+    """Start the run's meter and measure an idle baseline first (PEERS: report gross and net-of-idle)."""
     if not url or url == "none":
-        return None
+        return None, None
     from splinebench.measure.energy import open_meter
 
     meter = open_meter(url, accept_new_host=accept_new_host)
     meter.start()
-    return meter
+    err.print(f"measuring {idle_seconds:.0f} s of idle power on {url} ...")
+    return meter, meter.measure_idle(idle_seconds)
 
 
 def _show(store: str, run_id: str) -> None:
@@ -279,8 +281,10 @@ def pruners_list() -> None:
 def _mount() -> None:
     """Commands that live in their own modules (each imports its heavy parts only when it runs)."""
     from splinebench.cli.energy import energy_app
+    from splinebench.cli.energy_measure import measure_command
     from splinebench.cli.tui import tui_command
 
+    energy_app.command("measure")(measure_command)
     app.add_typer(energy_app, name="energy")
     app.command("tui")(tui_command)
 

@@ -14,11 +14,14 @@ from splinebench.engine.events import EnergyMeasured, EventBus
 
 
 class EnergyWindows:
-    def __init__(self, meter: Any | None, bus: EventBus, idle_power_w: float | None = None) -> None:
+    def __init__(self, meter: Any | None, bus: EventBus, idle: Any | None = None) -> None:
+        """``idle``: the meter's EnergyWindow over a few idle seconds before the run (the net-of-idle baseline)."""
         self.meter = meter
         self.bus = bus
-        self.idle_power_w = idle_power_w
+        self.idle = idle
+        self.idle_power_w = idle.mean_power_w if idle is not None else None
         self._phase_t0: dict[str, float] = {}
+        self._idle_reported = False
 
     def phase_started(self, phase: str) -> None:
         self._phase_t0.setdefault(phase, time.time())
@@ -42,9 +45,8 @@ class EnergyWindows:
             shift = now() - time.time()
             t0, t1 = t0 + shift, t1 + shift
         window = self.meter.energy(t0, t1)
-        net = None
-        if window.joules is not None and self.idle_power_w is not None:
-            net = window.joules - self.idle_power_w * (t1 - t0)
+        # gross minus idle power over the time samples actually cover: a gap is not charged idle power
+        net = window.net_joules(self.idle) if self.idle is not None else None
         provenance = {
             "meter": window.meter, "method": window.method, "n_samples": window.n_samples,
             "sample_interval_s": window.sample_interval_s, "coverage": window.coverage, "gaps": window.gaps,

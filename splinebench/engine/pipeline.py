@@ -60,7 +60,7 @@ from splinebench.engine.training import (
     train_epoch,
 )
 from splinebench.measure.flops import TrainingFlopAccountant, density_weighted_flops, forward_cost
-from splinebench.profiles import Profile, PrunerEntry, TrainSettings
+from splinebench.profiles import Profile, PrunerEntry, RetrainSettings, TrainSettings
 from splinebench.prune import (
     PluginError,
     PruneContext,
@@ -451,7 +451,7 @@ class Pipeline:
         self.bus.emit(ModelPruned, pruner=branch.label, ratio=ratio, params_before=self.dense_cost.params,
                       params_after=cost.params, flops_before=self.dense_cost.flops, flops_after=cost.flops,
                       sparse_flops_after=sparse, unsupported_ops=cost.unsupported_ops)
-        if self.profile.retrain.mode == "scratch":
+        if branch.entry.retrain.get("mode", self.profile.retrain.mode) == "scratch":
             _reinitialise(pruned, self.seed)
         info = {
             "ticket": ticket, "ticket_epoch": ticket_epoch, "params": cost.params, "flops": cost.flops,
@@ -469,6 +469,8 @@ class Pipeline:
     def _retrain_and_evaluate(self, branch: Branch, ratio: float, dense: DenseResult | None, phase: str,
                               model: nn.Module, info: dict[str, Any]) -> None:
         settings: TrainSettings = self.profile.retrain
+        if branch.entry.retrain:  # this pruner's own retraining schedule (e.g. LT/SNIP train from initialisation)
+            settings = RetrainSettings.model_validate({**settings.model_dump(), **branch.entry.retrain})
         hook = branch.hook if branch.hook is not None and branch.hook.during_retrain else None
         optimizer = make_optimizer(model, settings.lr, settings.momentum, settings.weight_decay)
         scheduler = make_scheduler(optimizer, max(settings.epochs, 1), settings.milestones, settings.gamma)

@@ -58,7 +58,7 @@ def execute(
     sinks: Iterable[Sink] = (),
     run_id: str | None = None,
     meter: Any | None = None,
-    idle_power_w: float | None = None,
+    idle: Any | None = None,
 ) -> tuple[str, bool]:
     """Run ``profile`` to the end; returns (run id, succeeded). Bad input raises before the run is recorded."""
     preflight(profile)
@@ -68,7 +68,7 @@ def execute(
     bus.subscribe(writer)
     for sink in sinks:
         bus.subscribe(sink)
-    pipeline = Pipeline(profile, run_id, run_dir_for(store_path, run_id), bus, EnergyWindows(meter, bus, idle_power_w))
+    pipeline = Pipeline(profile, run_id, run_dir_for(store_path, run_id), bus, EnergyWindows(meter, bus, idle))
     return run_id, _drive(pipeline, bus, writer)
 
 

@@ -126,11 +126,21 @@ def make_scheduler(
 
 
 def check_forward_backward(model: nn.Module, batch: Batch) -> None:
-    """One forward and backward pass on a real batch right after pruning (PEERS: pruned models that fail later)."""
-    probe = copy.deepcopy(model)  # a copy: the check must not move BatchNorm statistics or leave gradients
-    probe.train()
-    x, y = batch
-    loss = F.cross_entropy(probe(x), y)
-    loss.backward()
-    if not torch.isfinite(loss):
-        raise RuntimeError(f"pruned model gives a non-finite loss ({float(loss)}) on a training batch")
+    """One forward and backward pass on a real batch right after pruning (PEERS: pruned models that fail later).
+
+    The pass must leave no trace: BatchNorm statistics and gradients are restored afterwards. (The state is saved
+    and restored rather than the model copied: torch cannot deepcopy a freshly masked model.)
+    """
+    saved = copy.deepcopy(model.state_dict())
+    was_training = model.training
+    model.train()
+    try:
+        x, y = batch
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        if not torch.isfinite(loss):
+            raise RuntimeError(f"pruned model gives a non-finite loss ({float(loss)}) on a training batch")
+    finally:
+        model.load_state_dict(saved)
+        model.zero_grad(set_to_none=True)
+        model.train(was_training)

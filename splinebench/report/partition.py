@@ -161,8 +161,8 @@ def partition_figure(pictures: Sequence[PartitionPicture], data: tuple[np.ndarra
             elif c == cols - 1:
                 if data is not None:
                     points, labels = data
-                    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=DATA_COLOURS, s=2, alpha=0.5,
-                               linewidths=0)
+                    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=DATA_COLOURS, vmin=0, vmax=DATA_COLOURS.N - 1,
+                               s=2, alpha=0.5, linewidths=0)
                 for layer in range(len(picture.layers)):
                     _zero_lines(ax, picture, layer, LAYER_COLOURS[layer % len(LAYER_COLOURS)], 0.6, 0.55)
                 _decision_line(ax, picture)

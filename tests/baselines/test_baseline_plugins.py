@@ -149,8 +149,6 @@ def test_eb_mask_tickets_are_drawn_per_ratio_in_the_shared_l1_run(tiny_run):
     assert tiny_run["results"]["eb-mask"]["ticket"] == "final (no EB)"  # 5 masks need 5 epoch starts
 
 
-@pytest.mark.xfail(strict=True, reason="engine: check_forward_backward deepcopies a masked model, which torch "
-                   "refuses (non-leaf `weight` set by torch.nn.utils.prune); fix proposed to the lead")
 @pytest.mark.parametrize("name", ["lt", "snip"])
 def test_unstructured_baselines_keep_dense_flops_and_report_sparse_ones(tiny_run, name):
     row = tiny_run["results"][name]

@@ -79,8 +79,8 @@ def test_a_dropped_link_reconnects_and_leaves_a_recorded_gap(sshd):
         time.sleep(0.4)
         first_pid = meter.info()["remote_pids"][0]
         sshd.kill_hard()  # the listener and the per-connection sshd die: the link is gone mid-stream
-        t_kill = meter.now()
         time.sleep(0.6)
+        t_restart = meter.now()  # nothing can have been sampled between the kill and now
         sshd.start()
         assert meter.wait_for_sample(meter.now() + 0.2, timeout_s=15)
         time.sleep(0.3)
@@ -92,8 +92,7 @@ def test_a_dropped_link_reconnects_and_leaves_a_recorded_gap(sshd):
     assert info["reconnects"] >= 1
     assert info["remote_pids"][0] != first_pid
     gap_start, gap_end = max(meter.gaps(), key=lambda g: g[1] - g[0])
-    assert gap_start <= t_kill < gap_end
-    assert gap_end - gap_start >= 0.6
+    assert gap_start < t_restart - 0.5 and t_restart < gap_end
     assert [s for s in meter.samples() if s.t > gap_end]  # the stream resumed
     assert window.coverage < 1.0
     assert window.joules == pytest.approx(5.0 * window.covered_s, rel=1e-9)  # the gap is not filled in

@@ -49,13 +49,17 @@ def test_report_writes_the_chosen_format_and_figures_to_out(cli, real_run, tmp_p
     assert all(f.stat().st_size > 0 for f in figures)
 
 
-def test_markdown_report_links_its_figures_relative_to_itself(cli, real_run, tmp_path):
-    store, run_id = real_run
-    result = CliRunner().invoke(cli, ["report", run_id, "--store", str(store), "--format", "md", "--figures",
-                                      "--out", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    text = (tmp_path / "report.md").read_text()
-    assert "](figures/tiny-report-tradeoff.png)" in text
+def test_markdown_report_links_its_figures_relative_to_itself(store, tmp_path):
+    from splinebench.report.build import build_report, write_report
+    from splinebench.store import StoreReader
+
+    reader = StoreReader(store)
+    report = build_report(reader, ["run-a"])
+    reader.close()
+    report.figures = [tmp_path / "figures" / "x-tradeoff.png", tmp_path / "figures" / "x-tradeoff.svg"]
+    text = write_report(report, "md", tmp_path).read_text()
+    assert "![x-tradeoff](figures/x-tradeoff.png)" in text
+    assert ".svg" not in text
 
 
 def test_an_unknown_run_id_is_bad_input(cli, store):
