@@ -46,6 +46,9 @@ def preflight(profile: Profile) -> None:
 
         load_dataset(profile.data.name)  # raises UnknownNameError with suggestions
     check_names([p.name for p in profile.prune.pruners])
+    from splinebench.engine.pipeline import resolve_device
+
+    resolve_device(profile.device)  # device = "cuda" on a machine without one is bad input, found before anything
 
 
 def run_dir_for(store_path: str | os.PathLike[str], run_id: str) -> Path:
