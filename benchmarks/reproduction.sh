@@ -3,14 +3,14 @@
 # then write the tables and figures into docs/reproduction.md (between the GENERATED markers of this mode; the
 # hand-written text around them is kept) and docs/figures/.
 #
-#   benchmarks/reproduction.sh cpu    # one seed, fewer epochs, 2 CPU cores (about an hour on an idle machine)
+#   benchmarks/reproduction.sh cpu    # one seed, fewer epochs, 2 CPU cores (about 35 minutes on an idle machine)
 #   benchmarks/reproduction.sh gpu    # 3 seeds at the GPU profiles' size (one H200)
 #
 # Environment:
 #   SPLINEBENCH   the command to call (default: .venv/bin/splinebench, else splinebench on PATH)
 #   STORE         results store (default: splinebench-runs/repro-<mode>/store.sqlite, started afresh)
 #   FMNIST_DIR    folder with the four Fashion-MNIST IDX files (default: Debian's /usr/share/datasets/fashion-mnist)
-#   CPU_TEST_SIZE test images the CPU version evaluates on (default 2000; 0 = the full 10,000)
+#   CPU_TEST_SIZE test images the CPU version evaluates on (default 5000; 0 = the full 10,000)
 #   SKIP          space-separated steps to skip: vgg rho preresnet toy report
 #   REPRO_SET     extra dotted overrides for the Fashion-MNIST runs, space-separated (e.g. "train.epochs=30")
 #   KEEP_STORE    set to keep an existing store (add runs to it) instead of starting afresh
@@ -36,9 +36,9 @@ skip() { [[ "$SKIP" == *" $1 "* ]]; }
 # The CPU version evaluates on a seeded subset of the test split: 10,000 test images per epoch would cost more than the
 # training itself. The training files are the real ones (linked); the subset is written once, next to the store.
 DATA_ROOT="$FMNIST_DIR"
-if [ "$MODE" = cpu ] && [ "${CPU_TEST_SIZE:-2000}" != 0 ]; then
-  DATA_ROOT="$LOG_DIR/fashion-mnist-test${CPU_TEST_SIZE:-2000}"
-  "$PY" - "$FMNIST_DIR" "$DATA_ROOT" "${CPU_TEST_SIZE:-2000}" <<'EOF'
+if [ "$MODE" = cpu ] && [ "${CPU_TEST_SIZE:-5000}" != 0 ]; then
+  DATA_ROOT="$LOG_DIR/fashion-mnist-test${CPU_TEST_SIZE:-5000}"
+  "$PY" - "$FMNIST_DIR" "$DATA_ROOT" "${CPU_TEST_SIZE:-5000}" <<'EOF'
 import sys
 from pathlib import Path
 

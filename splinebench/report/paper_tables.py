@@ -369,34 +369,39 @@ def _test_accuracy(run: RunData, phase: str, epoch: int) -> float | None:
 
 
 def early_bird_table(setting: Setting) -> ReportTable | None:
-    """When every early-bird detector fired (spline EB of Alg. 1, mask EBs of You et al.), per setting."""
-    detectors: list[str] = []
+    """When every early-bird detector fired (spline EB of Alg. 1, mask EBs of You et al.), per setting.
+
+    The spline detector watches every dense phase, so it has a row per phase: the plain dense run and, where
+    network slimming trains its own dense run, that one too (the run the mask early birds watch).
+    """
+    keys: list[tuple[str, str]] = []
     for run in setting.runs:
         for eb in run.early_birds:
-            if eb["detector"] not in detectors:
-                detectors.append(eb["detector"])
-    detectors.sort(key=lambda d: (d != "spline", d))
-    if "spline" not in detectors:
-        detectors.insert(0, "spline")
+            if (eb["detector"], eb["phase"]) not in keys:
+                keys.append((eb["detector"], eb["phase"]))
+    if ("spline", DENSE_PHASE) not in keys:
+        keys.append(("spline", DENSE_PHASE))
+    keys.sort(key=lambda k: (k[0] != "spline" or k[1] != DENSE_PHASE, k[0] != "spline", k))
     planned = setting.runs[0].planned_dense_epochs()
     table = ReportTable(
         "early-bird", "Early-bird epochs (the ticket is the model after that many epochs)", setting.id,
         ["fired (seeds)", "epoch", "% of dense epochs", "test acc at EB (%)"], row_header="detector",
     )
-    for detector in detectors:
+    for detector, phase in keys:
         epochs: list[float | None] = []
         accs: list[float | None] = []
         for run in setting.runs:
-            fired = next((eb for eb in run.early_birds if eb["detector"] == detector), None)
+            fired = next((eb for eb in run.early_birds if (eb["detector"], eb["phase"]) == (detector, phase)), None)
             if fired is None:
                 continue
             epochs.append(float(fired["epoch"]))
-            acc = _test_accuracy(run, fired["phase"], int(fired["epoch"]))
+            acc = _test_accuracy(run, phase, int(fired["epoch"]))
             accs.append(None if acc is None else 100.0 * acc)
         epoch = summarise(epochs)
         fraction = epoch.scaled(100.0 / planned) if epoch and planned else None
         acc_summary = summarise(accs)
-        table.rows.append(Row(detector, [
+        label = detector if phase == DENSE_PHASE else f"{detector} ({phase})"
+        table.rows.append(Row(label, [
             Cell(f"{len(epochs)}/{len(setting.runs)}", float(len(epochs)), None, len(setting.runs)),
             Cell.of(epoch, format_summary(epoch, digits=1)),
             Cell.of(fraction, format_summary(fraction, digits=0)),
@@ -411,7 +416,8 @@ def early_bird_table(setting: Setting) -> ReportTable | None:
     table.notes.append(
         f"spline EB: fires when the last {eb_settings.get('window', '?')} consecutive-epoch distances are all "
         f"< eps = {eps[0] if eps else eb_settings.get('eps', '?')} (Alg. 1); mask EB (You et al. 2020): "
-        "network-slimming masks, one detector per ratio. The paper: spline EBs at 10-30% of the epochs."
+        "network-slimming masks, one detector per ratio, watching network slimming's own dense run (its phase is "
+        "named in brackets). The paper: spline EBs at 10-30% of the epochs."
     )
     return table
 

@@ -193,16 +193,17 @@ def test_early_bird_table_gives_each_detectors_epoch_as_a_fraction_of_training(t
         run.epoch(epoch, 0.5 + epoch / 100)
     run.early_bird("spline", 4)
     run.early_bird("mask@0.5", 7, phase="dense:l1")
+    run.early_bird("spline", 5, phase="dense:l1")
     run.result("dense", 0.0, 0.9, 1e12)
     run.finish()
     writer.close()
     table = early_bird_table(_settings(store, "run-a")[0])
     assert table is not None
-    assert [r.label for r in table.rows] == ["spline", "mask@0.5", "dense (final)"]
+    assert [r.label for r in table.rows] == ["spline", "spline (dense:l1)", "mask@0.5 (dense:l1)", "dense (final)"]
     assert table.cell("spline", "epoch").value == 4
     assert table.cell("spline", "% of dense epochs").value == pytest.approx(20.0)
     assert table.cell("spline", "test acc at EB (%)").value == pytest.approx(54.0)
-    assert table.cell("mask@0.5", "test acc at EB (%)").text == "-"  # no epochs of that phase were written
+    assert table.cell("mask@0.5 (dense:l1)", "test acc at EB (%)").text == "-"  # no epochs of that phase
 
 
 def test_rho_table_lists_spline_variants_by_rho_with_their_spread(tmp_path):

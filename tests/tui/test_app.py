@@ -241,3 +241,14 @@ async def test_the_energy_panel_shows_power_per_rail_and_joules_per_phase_when_t
         assert "VDD_CPU" in text and "VDD_GPU" in text
         assert "1.23 kJ" in text  # dense phase, gross
         assert "834 J" in text  # net of idle
+
+
+@pilot_test
+async def test_a_remote_run_names_the_host_it_trains_on(fixture_store):
+    writer = StoreWriter(fixture_store)
+    writer.set_run_fields(FIXTURE_RUN, remote={"host": "nvidia@orin:22", "pid": 4242, "url": "ssh://nvidia@orin"})
+    writer.close()
+    app = _app(fixture_store)
+    async with app.run_test(size=(200, 24)) as pilot:
+        await _open_fixture_run(pilot, app)
+        assert "on nvidia@orin:22" in screen_text(app)

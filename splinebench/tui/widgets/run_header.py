@@ -35,4 +35,6 @@ class RunHeader(Static):
         if phase:
             text.append(f"  now {phase}", style="italic")
         text.append(f"  {run.name}: {run.model} on {run.dataset}, seed {run.seed}", style="dim")
+        if run.remote:  # a run that trains on another machine (`run --on ssh://...`): say where
+            text.append(f"  on {run.remote.get('host', '?')}", style="bold magenta")
         self.update(text)
