@@ -1,6 +1,6 @@
 """The dashboard with real training runs: launched from it, stopped, resumed, and watched while another process
-writes the store. Each starts ``splinebench run`` on a shortened quickstart (tens of seconds on two cores), so
-they are marked slow: ``pytest tests/tui -m slow`` runs them.
+writes the store. Each starts ``splinebench run`` on a shortened quickstart (tens of seconds on two cores); they
+are the dashboard's acceptance tests, so they stay in the default run.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ def _status(app: SplinebenchDashboard, run_id: str) -> str | None:
     return summary.run.status if summary else None
 
 
-@pytest.mark.slow
 @pilot_test
 async def test_a_run_launched_from_the_dashboard_shows_distances_and_the_eb_marker_and_can_be_stopped_and_resumed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -69,7 +68,6 @@ async def test_a_run_launched_from_the_dashboard_shows_distances_and_the_eb_mark
         assert app.runs_feed.summaries[run_id].run.eb_epoch == 2
 
 
-@pytest.mark.slow
 @pilot_test
 async def test_a_store_written_by_a_separate_run_process_is_shown_live(tmp_path: Path) -> None:
     store = tmp_path / "store.sqlite"
