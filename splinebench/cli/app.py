@@ -282,11 +282,16 @@ def _mount() -> None:
     """Commands that live in their own modules (each imports its heavy parts only when it runs)."""
     from splinebench.cli.energy import energy_app
     from splinebench.cli.energy_measure import measure_command
+    from splinebench.cli.report import partition_command, report_command
+    from splinebench.cli.sweep import sweep_command
     from splinebench.cli.tui import tui_command
 
     energy_app.command("measure")(measure_command)
     app.add_typer(energy_app, name="energy")
     app.command("tui")(tui_command)
+    app.command("sweep")(sweep_command)
+    app.command("report")(report_command)
+    app.command("partition")(partition_command)
 
 
 _mount()
