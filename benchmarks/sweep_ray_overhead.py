@@ -13,12 +13,13 @@ import os
 import sys
 import time
 
-from sweep_common import arguments, timed_sweep
+from sweep_common import arguments, best_of, warm_up
 
 
 def main() -> None:
-    args = arguments(__doc__.splitlines()[0], seeds="0,1", ratios="[0.3],[0.5]", retrain_epochs=2)
+    args = arguments(__doc__.splitlines()[0], seeds="0,1", ratios="[0.3],[0.5]", retrain_epochs=2, repeats=2)
     workers = args.workers
+    warm_up(args)
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
@@ -26,16 +27,16 @@ def main() -> None:
     except ImportError:
         sys.exit("this benchmark needs Ray: pip install splinebench[ray]")
     t0 = time.perf_counter()
-    ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             logging_level="warning")
+    ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1",
+             log_to_driver=False, logging_level="warning")
     start_s = time.perf_counter() - t0
     try:
-        local, _, _ = timed_sweep(args, workers=workers)
-        on_ray, outcome, _ = timed_sweep(args, workers=workers, executor="ray")
+        times = best_of(args, {"local": {"workers": workers}, "ray": {"workers": workers, "executor": "ray"}})
     finally:
         ray.shutdown()
-    print(f"{len(outcome.summary['trials'])} trials on {workers} workers; Ray instance start {start_s:.1f}s "
-          "(not counted below)")
+    local, on_ray = times["local"], times["ray"]
+    print(f"grid {args.seeds} x {args.ratios} on {args.dataset}, {workers} workers, best of {args.repeats}; "
+          f"Ray instance start {start_s:.1f}s (not counted below)")
     print(f"local {local:.1f}s, ray {on_ray:.1f}s -> ray overhead {100 * (on_ray / local - 1):+.1f}% (goal <= 10%)")
 
 

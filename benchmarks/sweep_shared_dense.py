@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from sweep_common import QUICKSTART, arguments, grid, overrides, phase_macs, timed_sweep
+from sweep_common import QUICKSTART, arguments, fresh_dir, grid, overrides, phase_macs, timed_sweep, warm_up
 
 from splinebench.engine.run import execute
 from splinebench.sweep.driver import SweepRequest, plan_sweep
@@ -26,12 +24,13 @@ def main() -> None:
     args = arguments(__doc__.splitlines()[0])
     threads = args.threads or 2
     args.threads = threads  # the same torch threads for the sweep's one worker and every independent run
+    warm_up(args)
     sweep_s, outcome, _ = timed_sweep(args, workers=1)
     charged = outcome.summary["training_macs"]["charged_once"]
 
-    plan = plan_sweep(SweepRequest(store=str(Path(tempfile.mkdtemp()) / "p.sqlite"), profile=QUICKSTART,
+    plan = plan_sweep(SweepRequest(store=str(fresh_dir("plan-") / "p.sqlite"), profile=QUICKSTART,
                                    overrides=overrides(args), grid=grid(args)))
-    cli_store = str(Path(tempfile.mkdtemp(prefix="indep-cli-")) / "store.sqlite")
+    cli_store = str(fresh_dir("indep-cli-") / "store.sqlite")
     t0 = time.perf_counter()
     for trial in plan.trials:
         sets = [*overrides(args), f"seeds=[{trial.profile.seed}]", f"prune.ratios={trial.profile.prune.ratios}"]
@@ -41,7 +40,7 @@ def main() -> None:
         subprocess.run(command, check=True, capture_output=True)
     cli_s = time.perf_counter() - t0
 
-    inproc_store = str(Path(tempfile.mkdtemp(prefix="indep-inproc-")) / "store.sqlite")
+    inproc_store = str(fresh_dir("indep-inproc-") / "store.sqlite")
     t0 = time.perf_counter()
     for trial in plan.trials:
         execute(trial.profile, inproc_store)

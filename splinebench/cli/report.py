@@ -107,14 +107,14 @@ def _is_two_d(dataset: str) -> bool:
 def _partition_files(reader: Any, run_id: str, out_dir: Path) -> list[Path]:
     from splinebench.profiles import profile_from_dict
     from splinebench.report.figures import save_figure
-    from splinebench.report.partition import partition_figure
+    from splinebench.report.partition import PARTITION_DPI, partition_figure
 
     run = reader.run(run_id)
     profile = profile_from_dict(reader.profile(run.id))
     toy = ToyModels.from_run(profile, Path(run.results_dir or ""), run.id)
     pictures = toy.pictures(toy.models(None, None, retrain=True))
     fig = partition_figure(pictures, toy.data, f"{profile.name} ({run.id}): input-space partition per layer")
-    return save_figure(fig, out_dir, f"{profile.name}-partition")
+    return save_figure(fig, out_dir, f"{profile.name}-partition", dpi=PARTITION_DPI)
 
 
 class ToyModels:
@@ -311,9 +311,9 @@ def partition_command(
     out.print(legend(max(len(p.layers) for p in small)))
     if out_dir is not None:
         from splinebench.report.figures import save_figure
-        from splinebench.report.partition import partition_figure
+        from splinebench.report.partition import PARTITION_DPI, partition_figure
 
         fig = partition_figure(toy.pictures(models), toy.data,
                                f"{profile.name} ({run.id}): input-space partition per layer")
-        for path in save_figure(fig, out_dir, f"{profile.name}-partition"):
+        for path in save_figure(fig, out_dir, f"{profile.name}-partition", dpi=PARTITION_DPI):
             err.print(f"wrote {path}")

@@ -84,6 +84,12 @@ def resume(store_path: str, run_id: str, sinks: Iterable[Sink] = (), meter: Any 
     reader.close()
     if row.status == "finished":
         raise BadInputError(f"run {run_id} already finished; nothing to resume")
+    if row.sweep_id:
+        raise BadInputError(f"run {run_id} is a trial of sweep {row.sweep_id}: resume the sweep with "
+                            f"`splinebench sweep --resume {row.sweep_id}`")
+    if row.remote:
+        raise BadInputError(f"run {run_id} runs on {row.remote.get('host')}: `splinebench runs attach {run_id}` "
+                            "follows it again")
     run_dir = Path(row.results_dir or run_dir_for(store_path, run_id))
     state = checkpoints.load_state(run_dir)
     if state is None:

@@ -48,13 +48,13 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "report"
 
 
-def save_figure(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
-    """Write ``stem.png`` and ``stem.svg`` under ``out_dir`` and close the figure."""
+def save_figure(fig: Figure, out_dir: Path, stem: str, dpi: int = 150) -> list[Path]:
+    """Write ``stem.png`` (at ``dpi``) and ``stem.svg`` under ``out_dir`` and close the figure."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for ext in FIGURE_FORMATS:
         path = out_dir / f"{slug(stem)}.{ext}"
-        fig.savefig(path, dpi=150 if ext == "png" else None, bbox_inches="tight")
+        fig.savefig(path, dpi=dpi if ext == "png" else None, bbox_inches="tight")
         paths.append(path)
     plt.close(fig)
     return paths
@@ -197,7 +197,8 @@ def tradeoff_figure(setting: Setting) -> Figure | None:
                         markeredgecolor="black" if label in spline else colour, capsize=2)
         ax.plot([], [], "o", color=colour, label=label)
     for k, q in enumerate(ratios):
-        ax.plot([], [], _MARKERS[k % len(_MARKERS)], color="grey", label=ratio_header(q))
+        ax.plot([], [], _MARKERS[k % len(_MARKERS)], markerfacecolor="white", markeredgecolor="black",
+                linestyle="none", label=ratio_header(q))
     dense_acc = dense_accuracy(setting)
     dense_macs = summarise([(run.dense_result() or {}).get("total_training_flops") for run in setting.runs])
     if dense_acc is not None and dense_macs is not None:

@@ -30,6 +30,8 @@ from torch import nn  # noqa: E402
 
 from splinebench.spline import TRACKED_ACTIVATIONS  # noqa: E402
 
+#: PNG resolution of partition figures: many panels of thin lines; 100 dpi keeps them sharp and the file small.
+PARTITION_DPI = 100
 #: Line colour of layer k's subdivision lines (Fig. 3: blue first layer, green second); the boundary is red.
 LAYER_COLOURS = ("tab:blue", "tab:green", "tab:purple", "tab:orange", "tab:brown", "tab:cyan")
 BOUNDARY_COLOUR = "red"
@@ -162,7 +164,7 @@ def partition_figure(pictures: Sequence[PartitionPicture], data: tuple[np.ndarra
                 if data is not None:
                     points, labels = data
                     ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=DATA_COLOURS, vmin=0, vmax=DATA_COLOURS.N - 1,
-                               s=2, alpha=0.5, linewidths=0)
+                               s=2, alpha=0.5, linewidths=0, rasterized=True)
                 for layer in range(len(picture.layers)):
                     _zero_lines(ax, picture, layer, LAYER_COLOURS[layer % len(LAYER_COLOURS)], 0.6, 0.55)
                 _decision_line(ax, picture)

@@ -126,6 +126,10 @@ MIGRATIONS: list[str] = [
         created_at REAL, finished_at REAL
     );
     """,
+    # 2: a sweep's summary (shared dense phases, FLOPs charged once per sweep, node of every task)
+    """
+    ALTER TABLE sweeps ADD COLUMN summary TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

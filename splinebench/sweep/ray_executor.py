@@ -89,8 +89,8 @@ class RayExecutor:
             if address is None:
                 options |= {"num_cpus": self.workers * self.budget, "include_dashboard": False,
                             "_node_ip_address": "127.0.0.1"}
-            try:
-                ray.init(address=address, **options)
+            try:  # "local": a new instance even where `ray start` or a test cluster left an address behind
+                ray.init(address=address or "local", **options)
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 raise BadInputError(f"cannot reach the Ray cluster at {address!r}: {exc}") from None
             self.started_ray = True

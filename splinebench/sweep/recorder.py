@@ -79,6 +79,7 @@ class SweepRecorder:
     def start(self, device_for: Callable[[dict[str, Any]], str]) -> None:
         """Write RunStarted for every trial that has none, so the whole sweep shows in the store from the start."""
         driver = {"host": socket.gethostname(), "pid": os.getpid()}
+        software = versions()
         for run_id, state in self.trials.items():
             if state.status == "finished":
                 continue
@@ -86,7 +87,7 @@ class SweepRecorder:
                 p = state.plan.trial.profile
                 event = RunStarted(
                     run_id=run_id, seq=state.next_seq, ts=time.time(), name=p.name, profile=p.model_dump(mode="json"),
-                    versions=versions(), model=p.model.name, dataset=p.data.name, seed=p.seed,
+                    versions=software, model=p.model.name, dataset=p.data.name, seed=p.seed,
                     device=device_for(p.model_dump(mode="json")), results_dir=self.results_dir,
                     pruners=[e.display for e in p.prune.pruners], ratios=p.prune.ratios,
                     planned_epochs=p.train.epochs, sweep_id=self.graph.sweep_id, **driver,

@@ -2,8 +2,9 @@
 
 Two kinds, one interface. A *shared directory* (the default, under the results directory; an NFS mount on a real
 cluster) is used in place. An *fsspec URL* (``s3://bucket/prefix``, ``gs://...``, ``file:///...``) is mirrored: a
-task works in a local scratch directory and publishes its files after every checkpoint; a retried task on another
-node fetches them first, so it resumes from its last epoch wherever it lands.
+task works in a local scratch directory (``$SPLINEBENCH_SCRATCH`` or the temporary directory) and publishes its files
+after every checkpoint; a retried task on another node fetches them first, so it resumes from its last epoch
+wherever it lands.
 
 Layout, under ``<storage>/<sweep id>/tasks/<task key>/``: ``state.pt`` (the engine's rolling checkpoint),
 ``events.jsonl`` (the task's events so far), ``tickets/`` (dense tasks), ``attempts.jsonl`` (one line per start),
@@ -25,6 +26,8 @@ STATE = "state.pt"
 EVENTS = "events.jsonl"
 ATTEMPTS = "attempts.jsonl"
 HOLD = "HOLD"
+#: where mirrored tasks work (default: the system's temporary directory); the same path on every node is best
+SCRATCH_ENV = "SPLINEBENCH_SCRATCH"
 
 
 class Storage:
@@ -66,7 +69,7 @@ class FsspecStorage(Storage):
 
         self.fs, self.base = fsspec.core.url_to_fs(self.root)
         digest = hashlib.sha1(self.root.encode()).hexdigest()[:12]
-        self.scratch = Path(tempfile.gettempdir()) / "splinebench-sweeps" / digest
+        self.scratch = Path(os.environ.get(SCRATCH_ENV) or tempfile.gettempdir()) / "splinebench-sweeps" / digest
 
     def _remote(self, key: str, name: str = "") -> str:
         return f"{self.base}/tasks/{key}" + (f"/{name}" if name else "")

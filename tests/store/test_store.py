@@ -119,3 +119,20 @@ def test_a_corrupt_file_is_reported_not_a_traceback(tmp_path):
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="not a readable splinebench store"):
         StoreReader(bad)
+
+
+def test_a_store_of_an_older_schema_is_migrated_and_keeps_its_runs(tmp_path):
+    from splinebench.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(f"BEGIN;{MIGRATIONS[0]}PRAGMA user_version = 1;COMMIT;")  # a schema-1 store
+    conn.close()
+    writer = StoreWriter(path)  # opening it migrates
+    bus = EventBus("r1")
+    bus.subscribe(writer)
+    _start(bus)
+    columns = [r[1] for r in writer.conn.execute("PRAGMA table_info(sweeps)")]
+    assert "summary" in columns
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert StoreReader(path).run("r1").status == "running"

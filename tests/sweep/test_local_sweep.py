@@ -14,16 +14,23 @@ from sweep_helpers import GRID, OVERRIDES, QUICKSTART, metrics
 from splinebench.engine.run import execute
 from splinebench.sweep import sweep_row, sweep_runs
 from splinebench.sweep.driver import SweepRequest, plan_sweep, run_sweep
-from splinebench.sweep.storage import HOLD
+from splinebench.sweep.storage import HOLD, SCRATCH_ENV
 
 
 @pytest.fixture(scope="module")
 def local_sweep(tmp_path_factory):
+    """The grid on 2 workers, its storage an fsspec URL (tasks mirror their files from a scratch directory)."""
     tmp = tmp_path_factory.mktemp("local")
     store = str(tmp / "store.sqlite")
-    plan = plan_sweep(SweepRequest(store=store, profile=QUICKSTART, overrides=OVERRIDES, grid=GRID, workers=2))
-    records: list[dict] = []
-    outcome = run_sweep(plan, store, [records.append])
+    os.environ[SCRATCH_ENV] = str(tmp / "scratch")  # inherited by the spawned workers
+    try:
+        plan = plan_sweep(SweepRequest(store=store, profile=QUICKSTART, overrides=OVERRIDES, grid=GRID, workers=2,
+                                       storage=f"file://{tmp}/remote"))
+        records: list[dict] = []
+        outcome = run_sweep(plan, store, [records.append])
+    finally:
+        del os.environ[SCRATCH_ENV]
+    assert any((tmp / "remote" / plan.sweep_id / "tasks").glob("*/result.pt"))
     return plan, outcome, store, records
 
 
