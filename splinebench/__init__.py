@@ -10,3 +10,5 @@ __version__ = "0.1.0"
 
 #: Version of the event stream and the store schema. A remote splinebench must match it exactly.
 from splinebench.store.schema import SCHEMA_VERSION  # noqa: E402
+
+__all__ = ["SCHEMA_VERSION", "__version__"]

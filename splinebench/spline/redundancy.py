@@ -80,8 +80,11 @@ def effective_affine(
         raise ValueError(f"BatchNorm has {bn.num_features} features for a layer of {units} units")
     if bn.running_mean is None or bn.running_var is None:
         raise ValueError("cannot fold a BatchNorm without running statistics (track_running_stats=False)")
-    sigma = torch.sqrt(bn.running_var.detach().to(device=slopes.device, dtype=slopes.dtype) + bn.eps)
-    gamma = bn.weight.detach().to(device=slopes.device, dtype=slopes.dtype) if bn.weight is not None else torch.ones_like(sigma)
-    beta = bn.bias.detach().to(device=slopes.device, dtype=slopes.dtype) if bn.bias is not None else torch.zeros_like(sigma)
+    def like_slopes(t: torch.Tensor) -> torch.Tensor:  # BN statistics on the weight's device and dtype (CUDA too)
+        return t.detach().to(device=slopes.device, dtype=slopes.dtype)
+
+    sigma = torch.sqrt(like_slopes(bn.running_var) + bn.eps)
+    gamma = like_slopes(bn.weight) if bn.weight is not None else torch.ones_like(sigma)
+    beta = like_slopes(bn.bias) if bn.bias is not None else torch.zeros_like(sigma)
     scale = gamma / sigma
-    return slopes * scale[:, None], beta + (offsets - bn.running_mean.detach().to(device=slopes.device, dtype=slopes.dtype)) * scale
+    return slopes * scale[:, None], beta + (offsets - like_slopes(bn.running_mean)) * scale
