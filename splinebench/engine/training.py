@@ -83,7 +83,10 @@ def train_epoch(
     after_backward: Callable[[nn.Module], None] | None = None,
 ) -> EpochStats:
     model.train()
-    total_loss, correct, seen = 0.0, 0, 0
+    # loss and hits add up as tensors on the model's device: one synchronisation per epoch, not per batch
+    total_loss: torch.Tensor | float = 0.0
+    correct: torch.Tensor | int = 0
+    seen = 0
     for x, y in batches:
         optimizer.zero_grad(set_to_none=True)
         logits = model(x)
@@ -93,10 +96,10 @@ def train_epoch(
             after_backward(model)
         optimizer.step()
         n = y.shape[0]
-        total_loss += loss.detach().item() * n
-        correct += int((logits.detach().argmax(1) == y).sum())
+        total_loss = total_loss + loss.detach() * n
+        correct = correct + (logits.detach().argmax(1) == y).sum()
         seen += n
-    return EpochStats(total_loss / max(seen, 1), correct / max(seen, 1), seen)
+    return EpochStats(float(total_loss) / max(seen, 1), int(correct) / max(seen, 1), seen)
 
 
 @torch.no_grad()
