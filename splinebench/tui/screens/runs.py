@@ -20,7 +20,8 @@ from splinebench.tui.feed import RunSummary
 from splinebench.tui.widgets.run_header import status_text
 
 #: Most telling first: at 80 columns the status, progress, EB epoch and best accuracy fit without scrolling.
-COLUMNS = ("status", "name", "progress", "EB", "best acc", "run", "model", "dataset", "pruners", "started (UTC)")
+COLUMNS = ("status", "name", "progress", "EB", "best acc", "run", "model", "dataset", "pruners", "started (UTC)",
+           "sweep")
 
 #: Sort keys ``s`` cycles through: (title, key function).
 SORTS = (
@@ -32,6 +33,7 @@ SORTS = (
         lambda s: (s.run.best_accuracy if s.run.best_accuracy is not None else -1.0, s.run.created_at),
     ),
     ("EB epoch", lambda s: (s.run.eb_epoch if s.run.eb_epoch is not None else 10**9, s.run.created_at)),
+    ("sweep", lambda s: (s.run.sweep_id or "", s.run.created_at)),  # the trials of a sweep side by side
 )
 
 
@@ -49,6 +51,7 @@ def run_cells(summary: RunSummary) -> tuple[Text | str, ...]:
         run.dataset,
         ", ".join(run.pruners),
         started,
+        run.sweep_id or "-",
     )
 
 
