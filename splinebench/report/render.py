@@ -148,7 +148,8 @@ def to_rich(table: ReportTable) -> Any:
     out.add_column(table.row_header or "", style="bold")
     for column in table.columns:
         out.add_column(column, justify="right")
-    for row in table.rows:
+    for index, row in enumerate(table.rows):
+        before_improvement = index + 1 < len(table.rows) and table.rows[index + 1].kind == "improvement"
         cells = []
         for cell in row.cells:
             text = cell.text.replace("[", "\\[")
@@ -157,5 +158,5 @@ def to_rich(table: ReportTable) -> Any:
             elif cell.best and cell.text != "-":
                 text = f"[bold green]{text}[/bold green]"
             cells.append(text)
-        out.add_row(row.label, *cells, end_section=row.kind == "dense")
+        out.add_row(row.label, *cells, end_section=row.kind == "dense" or before_improvement)
     return out
