@@ -21,7 +21,6 @@ class EnergyWindows:
         self.idle = idle
         self.idle_power_w = idle.mean_power_w if idle is not None else None
         self._phase_t0: dict[str, float] = {}
-        self._idle_reported = False
 
     def phase_started(self, phase: str) -> None:
         self._phase_t0.setdefault(phase, time.time())

@@ -15,7 +15,6 @@ checkpoint, and each step is seeded from (seed, phase, epoch), so a resumed run 
 
 from __future__ import annotations
 
-import copy
 import os
 import platform
 import socket
@@ -330,11 +329,11 @@ class Pipeline:
                     self._draw_ticket(phase, "spline", epoch, model, result, info)
             result.accuracy, result.loss = test.accuracy, test.loss
             self._checkpoint(phase, epoch, model, optimizer, scheduler, hooks, observer, accountant, result)
-        if True:  # the final dense model: the "Unpruned" row, and the fallback of an EB that never fired
-            final = self.run_dir / "tickets" / f"{_slug(phase)}-final.pt"
-            checkpoints.atomic_save(checkpoints.cpu_state(model), final)
-            result.tickets["final"] = str(final)
-            result.ticket_epochs["final"] = epoch
+        # the final dense model: the "Unpruned" row, and the fallback of an EB that never fired
+        final = self.run_dir / "tickets" / f"{_slug(phase)}-final.pt"
+        checkpoints.atomic_save(checkpoints.cpu_state(model), final)
+        result.tickets["final"] = str(final)
+        result.ticket_epochs["final"] = epoch
         result.hook_states = {(h.detector or h.key): h.state_dict() for h in hooks}
         self.bus.emit(PhaseFinished, phase=phase, epochs=epoch, seconds=time.time() - phase_t0,
                       training_flops=accountant.total, stopped_early=stopped_early)
@@ -579,9 +578,3 @@ def _sum(values: list[float | None]) -> float | None:
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
-
-
-def copy_profile(profile: Profile, **changes: Any) -> Profile:
-    data = copy.deepcopy(profile.model_dump(mode="json"))
-    data.update(changes)
-    return Profile.model_validate(data)
