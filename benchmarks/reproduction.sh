@@ -3,14 +3,13 @@
 # then write the tables and figures into docs/reproduction.md (between the GENERATED markers of this mode; the
 # hand-written text around them is kept) and docs/figures/.
 #
-#   benchmarks/reproduction.sh cpu    # one seed, fewer epochs, 2 CPU cores (about 35 minutes on an idle machine)
+#   benchmarks/reproduction.sh cpu    # one seed, fewer epochs, 2 CPU cores (about 40 minutes on an idle machine)
 #   benchmarks/reproduction.sh gpu    # 3 seeds at the GPU profiles' size (one H200)
 #
 # Environment:
 #   SPLINEBENCH   the command to call (default: .venv/bin/splinebench, else splinebench on PATH)
 #   STORE         results store (default: splinebench-runs/repro-<mode>/store.sqlite, started afresh)
 #   FMNIST_DIR    folder with the four Fashion-MNIST IDX files (default: Debian's /usr/share/datasets/fashion-mnist)
-#   CPU_TEST_SIZE test images the CPU version evaluates on (default 5000; 0 = the full 10,000)
 #   SKIP          space-separated steps to skip: vgg rho preresnet toy report
 #   REPRO_SET     extra dotted overrides for the Fashion-MNIST runs, space-separated (e.g. "train.epochs=30")
 #   KEEP_STORE    set to keep an existing store (add runs to it) instead of starting afresh
@@ -33,37 +32,9 @@ stamp() { date '+%H:%M:%S'; }
 step() { echo "== $(stamp) $*" | tee -a "$LOG_DIR/timings.txt"; }
 skip() { [[ "$SKIP" == *" $1 "* ]]; }
 
-# The CPU version evaluates on a seeded subset of the test split: 10,000 test images per epoch would cost more than the
-# training itself. The training files are the real ones (linked); the subset is written once, next to the store.
-DATA_ROOT="$FMNIST_DIR"
-if [ "$MODE" = cpu ] && [ "${CPU_TEST_SIZE:-5000}" != 0 ]; then
-  DATA_ROOT="$LOG_DIR/fashion-mnist-test${CPU_TEST_SIZE:-5000}"
-  "$PY" - "$FMNIST_DIR" "$DATA_ROOT" "${CPU_TEST_SIZE:-5000}" <<'EOF'
-import sys
-from pathlib import Path
-
-import numpy as np
-
-from splinebench.data.fashion_mnist import locate_fashion_mnist
-from splinebench.data.idx import read_idx, write_idx
-
-source, target, size = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-files = locate_fashion_mnist(source)
-target.mkdir(parents=True, exist_ok=True)
-for key in ("train_images", "train_labels"):
-    link = target / files[key].name
-    if not link.exists():
-        link.symlink_to(files[key].resolve())
-keep = np.sort(np.random.default_rng(0).choice(10_000, size=size, replace=False))
-write_idx(target / "t10k-images-idx3-ubyte", read_idx(files["test_images"])[keep])
-write_idx(target / "t10k-labels-idx1-ubyte", read_idx(files["test_labels"])[keep])
-print(f"test subset: {size} of 10,000 images (seed 0) in {target}")
-EOF
-fi
-
 if [ "$MODE" = cpu ]; then VGG=profiles/repro-fmnist-vgg-cpu.toml; RESNET=profiles/repro-fmnist-preresnet-cpu.toml
 else VGG=profiles/repro-fmnist-vgg.toml; RESNET=profiles/repro-fmnist-preresnet.toml; fi
-DATA=(--set "data.root=$DATA_ROOT")
+DATA=(--set "data.root=$FMNIST_DIR")
 for override in ${REPRO_SET:-}; do DATA+=(--set "$override"); done
 
 # rho ablation (Fig. 7): five spline entries on one dense run, each with its own rho.

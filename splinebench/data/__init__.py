@@ -16,6 +16,7 @@ from splinebench.data.bundle import DatasetBundle
 from splinebench.data.catalog import (
     DATASETS,
     dataset_info,
+    keep_test_subset,
     keep_training_subset,
     list_datasets,
     load_dataset,
@@ -26,6 +27,7 @@ __all__ = [
     "DATASETS",
     "DatasetBundle",
     "dataset_info",
+    "keep_test_subset",
     "keep_training_subset",
     "list_datasets",
     "load_dataset",

@@ -32,11 +32,12 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
     return train, test
 
 
-def seeded_subset_indices(total: int, size: int, seed: int) -> np.ndarray:
+def seeded_subset_indices(total: int, size: int, seed: int, split: str = "train") -> np.ndarray:
     """``size`` distinct indices out of ``range(total)`` drawn by a seeded generator, in ascending order."""
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= total:
+        option = "subset" if split == "train" else f"{split}_subset"
         raise BadInputError(
-            f"subset must be a whole number from 1 to {total} (the training set's size), got {size!r}"
+            f"{option} must be a whole number from 1 to {total} (the {split} set's size), got {size!r}"
         )
     return np.sort(np.random.default_rng(seed).permutation(total)[:size])
 

@@ -30,6 +30,15 @@ from torch import nn
 import splinebench
 from splinebench.data import load_dataset
 from splinebench.engine import checkpoints
+from splinebench.engine.branches import (
+    Branch,
+    branch_order,
+    dense_groups,
+    dense_phase_name,
+    group_members,
+    resolve_branches,
+    stop_detectors,
+)
 from splinebench.engine.energy_windows import EnergyWindows
 from splinebench.engine.events import (
     CheckpointSaved,
@@ -59,15 +68,11 @@ from splinebench.engine.training import (
     train_epoch,
 )
 from splinebench.measure.flops import TrainingFlopAccountant, density_weighted_flops, forward_cost
-from splinebench.profiles import Profile, PrunerEntry, RetrainSettings, TrainSettings
+from splinebench.profiles import Profile, RetrainSettings, TrainSettings
 from splinebench.prune import (
-    PluginError,
     PruneContext,
-    Pruner,
     TrainingHook,
     apply_plan,
-    create_pruner,
-    discover,
     prunable_layers,
     rebuild_structure,
     weight_density,
@@ -93,32 +98,6 @@ def versions() -> dict[str, str]:
         "splinebench": splinebench.__version__, "schema": str(splinebench.SCHEMA_VERSION),
         "torch": torch.__version__, "torchvision": torchvision.__version__, "python": platform.python_version(),
     }
-
-
-@dataclass
-class Branch:
-    """One pruner entry of the profile, resolved."""
-
-    entry: PrunerEntry
-    label: str
-    pruner: Pruner | None
-    hook: TrainingHook | None
-    error: str | None = None
-
-    @property
-    def group(self) -> str:
-        return self.hook.key if self.hook is not None else ""
-
-    @property
-    def ticket(self) -> str:
-        if self.pruner is not None and self.pruner.acts_on == "init":
-            return "init"
-        return self.entry.ticket
-
-    def detector(self, ratio: float) -> str:
-        """Which early-bird draws this branch's "eb" ticket: the hook's own detector, else the spline EB."""
-        name = self.hook.detector_for(ratio) if self.hook is not None else None
-        return name or "spline"
 
 
 @dataclass
@@ -172,17 +151,17 @@ class Pipeline:
         self._setup()
         if emit_start and not self.state["done"].get("started"):
             self._emit_start()
-        self.branches = self._resolve_branches()
+        self.branches = resolve_branches(self.profile)
 
     def dense_groups(self) -> list[str]:
         """Dense-training groups: the plain one first, then one per distinct training-hook key."""
-        return sorted({b.group for b in self.branches if b.pruner is not None}, key=lambda g: (g != "", g)) or [""]
+        return dense_groups(self.branches)
 
     def dense(self, group: str) -> DenseResult:
-        return self._dense_phase(group, [b for b in self.branches if b.group == group and b.pruner is not None])
+        return self._dense_phase(group, group_members(self.branches, group))
 
     def branch_tasks(self) -> list[tuple[Branch, float]]:
-        return [(b, r) for b in self.branches for r in (b.entry.ratios or self.profile.prune.ratios)]
+        return branch_order(self.profile, self.branches)
 
     def branch(self, branch: Branch, ratio: float, dense: DenseResult | None) -> None:
         self._branch(branch, ratio, dense)
@@ -237,27 +216,12 @@ class Pipeline:
         self.state["done"]["started"] = True
         self._save_state()
 
-    def _resolve_branches(self) -> list[Branch]:
-        registry = discover()
-        branches = []
-        for entry in self.profile.prune.pruners:
-            try:
-                pruner = create_pruner(entry.name, registry, **entry.options)
-                hook = pruner.training_hook()
-                branches.append(Branch(entry, entry.display, pruner, hook))
-            except (PluginError, TypeError, ValueError) as exc:
-                branches.append(Branch(entry, entry.display, None, None, str(exc)))
-        return branches
-
     # -- dense training ----------------------------------------------------------------------------------------
     def _dense_phase(self, group: str, members: list[Branch]) -> DenseResult:
-        phase = "dense" if not group else f"dense:{group}"
+        phase = dense_phase_name(group)
         if phase in self.state["done"]:
             return self.state["done"][phase]
         hooks = [b.hook for b in members if b.hook is not None]
-        for b in members:
-            if b.hook is not None:
-                b.hook.ratios = list(b.entry.ratios or self.profile.prune.ratios)
         trainer_hook = hooks[0] if hooks else None  # hooks of one group share their training penalty
         settings = self.profile.train
         model = self._new_model()
@@ -354,14 +318,8 @@ class Pipeline:
 
     def _dense_stop_due(self, members: list[Branch], result: DenseResult) -> bool:
         """Stop dense training once every member's EB ticket is drawn and none needs the final model (Alg. 1)."""
-        if not members or not self.profile.early_bird.stop_dense:
-            return False
-        if any(b.ticket == "final" for b in members):
-            return False
-        return all(
-            b.ticket == "init" or f"eb:{b.detector(r)}" in result.tickets
-            for b in members for r in (b.entry.ratios or self.profile.prune.ratios)
-        )
+        needed = stop_detectors(self.profile, members)
+        return needed is not None and all(f"eb:{name}" in result.tickets for name in needed)
 
     def _draw_ticket(self, phase: str, detector: str, epoch: int, model: nn.Module, result: DenseResult,
                      info: dict[str, Any]) -> None:
@@ -558,8 +516,19 @@ class Pipeline:
         self._save_state()
 
     def _save_state(self) -> None:
+        self.before_checkpoint()
         self.state["seq"] = self.bus.seq
         checkpoints.atomic_save(self.state, checkpoints.state_path(self.run_dir))
+        self.after_checkpoint()
+
+    # -- extension points: what a caller adds around every write of the resume state ------------------------------
+    def before_checkpoint(self) -> None:
+        """Runs before the resume state is written; the state counts ``bus.seq`` events, so an event sink that
+        must never hold fewer (a sweep task's event log) makes them durable here."""
+
+    def after_checkpoint(self) -> None:
+        """Runs after the resume state is written (a sweep task publishes its files and honours a hold here);
+        ``self.state["current"]`` is the phase and epoch just saved, or None between phases."""
 
 
 def _reinitialise(model: nn.Module, seed: int) -> None:

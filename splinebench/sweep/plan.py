@@ -20,9 +20,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from splinebench.engine.pipeline import Branch
+from splinebench.engine.branches import (
+    Branch,
+    branch_order,
+    dense_groups,
+    dense_phase_name,
+    group_members,
+    ratios_of,
+    resolve_branches,
+    stop_detectors,
+)
 from splinebench.profiles import Profile
-from splinebench.prune import PluginError, create_pruner, discover
+from splinebench.prune import discover
 from splinebench.sweep.grid import Trial
 
 #: profile keys that do not change a dense phase's events
@@ -98,44 +107,15 @@ class TaskGraph:
         return [b for b in self.branches.values() if b.dense_key == dense_key]
 
 
-# --- what the engine does with a profile's pruner entries (mirrors Pipeline; no data, no device needed) -------
-
-
-def resolve_branches(profile: Profile, registry: Any = None) -> list[Branch]:
-    registry = registry or discover()
-    branches = []
-    for entry in profile.prune.pruners:
-        try:
-            pruner = create_pruner(entry.name, registry, **entry.options)
-            branches.append(Branch(entry, entry.display, pruner, pruner.training_hook()))
-        except (PluginError, TypeError, ValueError) as exc:
-            branches.append(Branch(entry, entry.display, None, None, str(exc)))
-    return branches
-
-
-def dense_groups(branches: list[Branch]) -> list[str]:
-    return sorted({b.group for b in branches if b.pruner is not None}, key=lambda g: (g != "", g)) or [""]
-
-
-def branch_order(profile: Profile, branches: list[Branch]) -> list[tuple[Branch, float]]:
-    return [(b, r) for b in branches for r in (b.entry.ratios or profile.prune.ratios)]
-
-
 def dense_signature(profile: Profile, group: str, branches: list[Branch]) -> dict[str, Any]:
     """Everything that decides the events of the dense phase of ``group`` (see the module docstring)."""
     settings = {k: v for k, v in profile.model_dump(mode="json").items() if k not in NOT_DENSE}
-    members = [b for b in branches if b.group == group and b.pruner is not None]
-
-    def ratios(b: Branch) -> list[float]:
-        return list(b.entry.ratios or profile.prune.ratios)
-
+    members = group_members(branches, group)
     hooked = sorted(
-        json.dumps([b.entry.name, b.entry.options, ratios(b), b.ticket], sort_keys=True)
+        json.dumps([b.entry.name, b.entry.options, ratios_of(profile, b), b.ticket], sort_keys=True)
         for b in members if b.hook is not None
     )
-    stops = profile.early_bird.stop_dense and members and not any(b.ticket == "final" for b in members)
-    needed = sorted({b.detector(r) for b in members if b.ticket != "init" for r in ratios(b)}) if stops else None
-    return {"settings": settings, "group": group, "hooks": hooked, "stop_after": needed}
+    return {"settings": settings, "group": group, "hooks": hooked, "stop_after": stop_detectors(profile, members)}
 
 
 def dense_key(profile: Profile, group: str, branches: list[Branch]) -> str:
@@ -158,7 +138,7 @@ def build_graph(sweep_id: str, trials: list[Trial]) -> TaskGraph:
         units = [Unit("start")]
         for group in dense_groups(branches):
             key = dense_key(profile, group, branches)
-            phase = "dense" if not group else f"dense:{group}"
+            phase = dense_phase_name(group)
             known = graph.dense.get(key)
             run_ids = (known.run_ids if known else ()) + (trial.run_id,)
             graph.dense[key] = DenseTask(key, group, phase, known.profile if known else profile.model_dump(mode="json"),
@@ -170,7 +150,7 @@ def build_graph(sweep_id: str, trials: list[Trial]) -> TaskGraph:
                 units.append(Unit("import_failed", label=branch.label, ratio=ratio, error=branch.error or "?"))
                 continue
             key = slug(f"{tag}-{branch.label}@{ratio:g}")
-            dense = next(u.task for u in units if u.kind == "dense" and u.phase == _phase(branch.group))
+            dense = next(u.task for u in units if u.kind == "dense" and u.phase == dense_phase_name(branch.group))
             graph.branches[key] = BranchTask(key, trial.run_id, branch.label, ratio, dense,
                                              profile.model_dump(mode="json"))
             units.append(Unit("branch", task=key, label=branch.label, ratio=ratio))
@@ -178,6 +158,3 @@ def build_graph(sweep_id: str, trials: list[Trial]) -> TaskGraph:
         graph.trials.append(TrialPlan(trial, units))
     return graph
 
-
-def _phase(group: str) -> str:
-    return "dense" if not group else f"dense:{group}"

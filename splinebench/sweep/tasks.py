@@ -123,9 +123,10 @@ class TaskPipeline(Pipeline):
         self.progress = progress
         self.published: set[str] = set()
 
-    def _save_state(self) -> None:
+    def before_checkpoint(self) -> None:
         self.log.sync()
-        super()._save_state()
+
+    def after_checkpoint(self) -> None:
         self.publish()
         current = self.state.get("current")
         if current is not None:
@@ -147,12 +148,6 @@ class TaskPipeline(Pipeline):
         return (self.run_dir / HOLD).exists() or (
             self.storage.local_path() is None and self.storage.exists(self.task_key, HOLD)
         )
-
-    def prepare(self, emit_start: bool = True) -> None:
-        super().prepare(emit_start)
-        for b in self.branches:  # as Pipeline._dense_phase does: hooks know the ratios they serve
-            if b.hook is not None:
-                b.hook.ratios = list(b.entry.ratios or self.profile.prune.ratios)
 
 
 def run_dense_task(task: DenseTask, storage: Storage, threads: int, device: str | None,

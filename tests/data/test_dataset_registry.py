@@ -38,3 +38,23 @@ def test_any_dataset_can_keep_a_seeded_training_subset() -> None:
     assert torch.equal(
         subset.train.tensors[0], load_dataset("toy-x", subset=50, subset_seed=2).train.tensors[0]
     )
+
+
+def test_any_dataset_can_keep_a_seeded_test_subset_and_leave_training_whole() -> None:
+    full = load_dataset("toy-x")
+    half = len(full.test) // 2
+    subset = load_dataset("toy-x", test_subset=half, test_subset_seed=3)
+    assert len(subset.test) == half and torch.equal(subset.train.tensors[0], full.train.tensors[0])
+    assert subset.meta["test_subset"] == half
+    full_points = {tuple(p) for p in full.test.tensors[0].tolist()}
+    assert all(tuple(p) in full_points for p in subset.test.tensors[0].tolist())
+    again = load_dataset("toy-x", test_subset=half, test_subset_seed=3)
+    other = load_dataset("toy-x", test_subset=half, test_subset_seed=4)
+    assert torch.equal(subset.test.tensors[0], again.test.tensors[0])
+    assert not torch.equal(subset.test.tensors[0], other.test.tensors[0])
+
+
+def test_a_test_subset_larger_than_the_test_split_is_refused_by_name() -> None:
+    size = len(load_dataset("toy-x").test) + 1
+    with pytest.raises(BadInputError, match=r"test_subset must be a whole number .* test set"):
+        load_dataset("toy-x", test_subset=size)
