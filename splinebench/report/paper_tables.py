@@ -466,23 +466,30 @@ def rho_table(setting: Setting) -> ReportTable | None:
 def runs_table(settings: Sequence[Setting]) -> ReportTable:
     """Which runs the report pools: id, setting, seed, status, dense epochs, spline EB epoch, wall time."""
     table = ReportTable("runs", "Runs in this report", "all",
-                        ["setting", "seed", "model", "dataset", "train images", "epochs (dense/retrain)", "status",
-                         "spline EB", "wall time"], row_header="run")
+                        ["setting", "seed", "model", "dataset", "images (train/test)", "epochs (dense/retrain)",
+                         "status", "spline EB", "wall time"], row_header="run")
     for setting in settings:
         for run in setting.runs:
             row = run.row
             seconds = (row.finished_at or row.updated_at) - row.created_at
-            subset = run.profile.get("data", {}).get("options", {}).get("subset")
+            options = run.profile.get("data", {}).get("options", {})
+            subset, test_subset = options.get("subset"), options.get("test_subset")
+            images = f"{_count(subset)}/{_count(test_subset)}"
             retrain = run.profile.get("retrain", {}).get("epochs", "?")
             table.rows.append(Row(run.id, [
                 Cell(setting.id), Cell(str(row.seed), float(row.seed)), Cell(row.model), Cell(row.dataset),
-                Cell("all" if subset is None else f"{subset:,}", None if subset is None else float(subset)),
+                Cell(images, None if subset is None else float(subset)),
                 Cell(f"{run.planned_dense_epochs()}/{retrain}"), Cell(row.status),
                 Cell("-" if row.eb_epoch is None else str(row.eb_epoch),
                      None if row.eb_epoch is None else float(row.eb_epoch)),
                 Cell(f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min", seconds),
             ]))
     return table
+
+
+def _count(images: int | None) -> str:
+    """A profile's subset size, or "all" when it keeps the whole split."""
+    return "all" if images is None else f"{images:,}"
 
 
 def setting_tables(setting: Setting, fractions: Sequence[float] = TABLE12_FRACTIONS) -> list[ReportTable]:

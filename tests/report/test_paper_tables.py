@@ -244,3 +244,16 @@ def test_achieved_ratios_are_the_plans_achieved_ratios(real_run):
     table = achieved_ratio_table(settings[0])
     assert table is not None
     assert table.cell("eb-spline", "p=50%").value == pytest.approx(100 * plans[("eb-spline", 0.5)])
+
+
+def test_the_runs_table_names_the_training_and_test_images_each_run_used(tmp_path):
+    from splinebench.report.paper_tables import runs_table
+
+    store = tmp_path / "s.sqlite"
+    partial = synthetic_profile(seed=0)
+    partial["data"]["options"] = {"subset": 10000, "test_subset": 5000}
+    write_run(store, "run-a", partial, [("spline", 0.3, 0.90, 1e12)])
+    write_run(store, "run-b", synthetic_profile(seed=0, epochs=40), [("spline", 0.3, 0.90, 1e12)])
+    table = runs_table(_settings(store, "run-a", "run-b"))
+    assert table.cell("run-a", "images (train/test)").text == "10,000/5,000"
+    assert table.cell("run-b", "images (train/test)").text == "all/all"
