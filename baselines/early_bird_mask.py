@@ -122,9 +122,9 @@ class EarlyBirdMask(NetworkSlimming):
     description = "Early-Bird tickets (You et al. 2020): NS masks stable (<= 0.1) over a FIFO of 5, NS prune"
 
     def __init__(self, sparsity: float = DEFAULT_SPARSITY, eps: float = DEFAULT_EPS, fifo: int = DEFAULT_FIFO,
-                 scope: str = "global", during_retrain: bool = True, **options: Any) -> None:
-        super().__init__(sparsity=sparsity, scope=scope, during_retrain=during_retrain, eps=eps, fifo=fifo,
-                         **options)
+                 scope: str = "global", during_retrain: bool = True) -> None:
+        super().__init__(sparsity=sparsity, scope=scope, during_retrain=during_retrain)
+        self.options.update(eps=eps, fifo=fifo)
         self.eps, self.fifo = eps, fifo
 
     def training_hook(self) -> TrainingHook:

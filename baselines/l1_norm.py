@@ -10,8 +10,6 @@ weights), which is what a single plan on the trained model does. Data-free: no b
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import nn
 
 from baselines._common import independent_layers, smallest, units_to_remove
@@ -26,8 +24,9 @@ class L1NormFilters(Pruner):
     data_driven = False
     acts_on = "trained"
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self) -> None:
+        """No options: the signature says so, so a misspelt option in a profile is refused before the run."""
+        super().__init__()
 
     def plan(self, model: nn.Module, ratio: float, ctx: PruneContext) -> Plan:
         remove = {}

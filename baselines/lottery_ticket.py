@@ -16,8 +16,6 @@ sparse, not smaller, so its FLOPs are reported dense and density-weighted.
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import nn
 
 from baselines._common import global_keep_masks, weight_parameters
@@ -32,8 +30,8 @@ class LotteryTicket(Pruner):
     data_driven = False
     acts_on = "trained"
 
-    def __init__(self, include_classifier: bool = False, **options: Any) -> None:
-        super().__init__(include_classifier=include_classifier, **options)
+    def __init__(self, include_classifier: bool = False) -> None:
+        super().__init__(include_classifier=include_classifier)
         self.include_classifier = include_classifier
 
     def plan(self, model: nn.Module, ratio: float, ctx: PruneContext) -> Plan:

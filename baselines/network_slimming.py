@@ -17,8 +17,6 @@ the importance, so a layer without BN has no score and keeps its width (the plan
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -112,9 +110,8 @@ class NetworkSlimming(Pruner):
     data_driven = False
     acts_on = "trained"
 
-    def __init__(self, sparsity: float = DEFAULT_SPARSITY, scope: str = "global", during_retrain: bool = True,
-                 **options: Any) -> None:
-        super().__init__(sparsity=sparsity, scope=scope, during_retrain=during_retrain, **options)
+    def __init__(self, sparsity: float = DEFAULT_SPARSITY, scope: str = "global", during_retrain: bool = True) -> None:
+        super().__init__(sparsity=sparsity, scope=scope, during_retrain=during_retrain)
         if scope not in ("global", "layerwise"):
             raise ValueError(f"network slimming scope must be 'global' or 'layerwise', not {scope!r}")
         if sparsity < 0:

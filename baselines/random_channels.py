@@ -10,8 +10,6 @@ first ``m`` entries, so a run is reproducible and the channels removed at 30% ar
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -27,8 +25,9 @@ class RandomChannels(Pruner):
     data_driven = False
     acts_on = "trained"
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self) -> None:
+        """No options: the signature says so, so a misspelt option in a profile is refused before the run."""
+        super().__init__()
 
     def plan(self, model: nn.Module, ratio: float, ctx: PruneContext) -> Plan:
         remove = {}

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -58,8 +57,8 @@ class Snip(Pruner):
     data_driven = True
     acts_on = "init"
 
-    def __init__(self, batches: int = 1, include_classifier: bool = True, **options: Any) -> None:
-        super().__init__(batches=batches, include_classifier=include_classifier, **options)
+    def __init__(self, batches: int = 1, include_classifier: bool = True) -> None:
+        super().__init__(batches=batches, include_classifier=include_classifier)
         if batches < 1:
             raise ValueError(f"SNIP needs at least one batch, got batches={batches!r}")
         self.batches, self.include_classifier = int(batches), include_classifier

@@ -21,7 +21,6 @@ fast).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -123,8 +122,8 @@ class ThiNet(Pruner):
     data_driven = True
     acts_on = "trained"
 
-    def __init__(self, batches: int = 4, positions: int = 128, **options: Any) -> None:
-        super().__init__(batches=batches, positions=positions, **options)
+    def __init__(self, batches: int = 4, positions: int = 128) -> None:
+        super().__init__(batches=batches, positions=positions)
         if batches < 1 or positions < 1:
             raise ValueError(f"ThiNet needs batches >= 1 and positions >= 1, got {batches!r}, {positions!r}")
         self.batches, self.positions = int(batches), int(positions)

@@ -31,7 +31,8 @@ def new_run_id() -> str:
 def preflight(profile: Profile) -> None:
     """Check every name in the profile before anything starts, so bad input costs nothing (exit 2)."""
     from splinebench.data import list_datasets
-    from splinebench.prune import check_names
+    from splinebench.errors import BadInputError
+    from splinebench.prune import check_names, check_options, discover
     from splinebench.zoo import (
         create_model,  # noqa: F401  (import errors surface here, not mid-run)
         list_models,
@@ -45,7 +46,13 @@ def preflight(profile: Profile) -> None:
         from splinebench.data import load_dataset
 
         load_dataset(profile.data.name)  # raises UnknownNameError with suggestions
-    check_names([p.name for p in profile.prune.pruners])
+    registry = discover()
+    check_names([p.name for p in profile.prune.pruners], registry)
+    for index, entry in enumerate(profile.prune.pruners):
+        try:
+            check_options(entry.name, entry.options, registry)
+        except BadInputError as exc:
+            raise BadInputError(f"prune.pruners[{index}].options: {exc}") from None
     from splinebench.engine.pipeline import resolve_device
 
     resolve_device(profile.device)  # device = "cuda" on a machine without one is bad input, found before anything

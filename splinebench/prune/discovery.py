@@ -6,10 +6,13 @@ records the failure for that pruner while the rest of the run goes on.
 
 from __future__ import annotations
 
+import difflib
+import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
-from splinebench.errors import UnknownNameError
+from splinebench.errors import BadInputError, UnknownNameError
 from splinebench.prune.interface import Pruner
 from splinebench.registry import Registry
 
@@ -71,3 +74,26 @@ def check_names(names: list[str], registry: Registry[PrunerInfo] | None = None) 
     for name in names:
         if name not in registry:
             raise UnknownNameError("pruner", name, registry.suggest(name), len(registry))
+
+
+def check_options(name: str, options: Mapping[str, object], registry: Registry[PrunerInfo] | None = None) -> None:
+    """Raise BadInputError for an option the pruner's ``__init__`` does not take, naming the close ones.
+
+    Without this a misspelt option would be swallowed and the run would go on with the default. A pruner whose
+    ``__init__`` takes ``**options`` accepts anything and is not checked; one that failed to load is left for the
+    run to record.
+    """
+    registry = registry or discover()
+    info = registry.get(name)
+    if info.cls is None:
+        return
+    parameters = list(inspect.signature(info.cls.__init__).parameters.values())[1:]  # the first is self
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return
+    accepted = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    for option in options:
+        if option not in accepted:
+            close = difflib.get_close_matches(option, accepted, n=3, cutoff=0.5)
+            hint = f" Did you mean: {', '.join(close)}?" if close else ""
+            takes = ", ".join(accepted) if accepted else "no options"
+            raise BadInputError(f"pruner {name!r} has no option {option!r}.{hint} (it takes: {takes})")

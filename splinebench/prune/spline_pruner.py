@@ -9,8 +9,6 @@ residual stream keep their width (``keep_residual_width``, the early-bird code's
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import nn
 
 from splinebench.prune.interface import PruneContext, Pruner
@@ -34,10 +32,9 @@ class SplinePruner(Pruner):
         dim: int | None = None,
         min_keep_fraction: float = 0.1,
         victim: str = "smaller-norm",
-        **options: Any,
     ) -> None:
         super().__init__(scope=scope, rho=rho, reducer=reducer, dim=dim, min_keep_fraction=min_keep_fraction,
-                         victim=victim, **options)
+                         victim=victim)
         if scope not in ("layerwise", "global"):
             raise ValueError(f"spline pruner scope must be 'layerwise' or 'global', not {scope!r}")
         self.scope, self.rho, self.reducer, self.dim = scope, rho, reducer, dim

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from splinebench.engine.run import preflight
 from splinebench.profiles import ProfileError, apply_override, load_profile, parse_overrides, parse_value
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_shipped_profile_validates(path):
     profile = load_profile(path)
     assert profile.prune.pruners
+    # names and pruner options checked as `splinebench run` checks them (the device depends on this machine)
+    preflight(profile.model_copy(update={"device": "cpu"}))
 
 
 def test_overrides_parse_like_toml_values():
