@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +19,7 @@ from textual.widgets import Sparkline, Static
 
 from splinebench.report.tables import format_energy
 from splinebench.tui.feed import RunFeed
+from splinebench.tui.widgets.panel_table import panel_table
 
 NO_METER = (
     "no meter: this run recorded no energy (give the run --energy URL, or `energy = ...` in its profile)"
@@ -35,16 +35,7 @@ def _provenance(row: dict[str, Any]) -> str:
 
 
 def phase_energy_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(
-        title="energy per phase",
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-    )
-    for col in ("phase", "joules", "net of idle", "mean W", "meter"):
-        table.add_column(col, justify="left" if col in ("phase", "meter") else "right")
+    table = panel_table("energy per phase", ("phase", "joules", "net of idle", "mean W", "meter"), ("phase", "meter"))
     for row in rows:
         why = row.get("why") or "unknown"
         mean = f"{row['mean_power_w']:.2f}" if row.get("mean_power_w") is not None else "n/a"
@@ -59,16 +50,7 @@ def phase_energy_table(rows: list[dict[str, Any]]) -> Table:
 
 
 def rails_table(sample: dict[str, Any]) -> Table:
-    table = Table(
-        title="power now, per rail",
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-    )
-    table.add_column("rail")
-    table.add_column("W", justify="right")
+    table = panel_table("power now, per rail", ("rail", "W"), ("rail",))
     for rail, mw in sorted((sample.get("rails") or {}).items()):
         table.add_row(rail, f"{mw / 1000:.2f}" if mw is not None else "n/a")
     if sample.get("total_mw") is not None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +19,7 @@ from textual.widgets import Static
 
 from splinebench.report.tables import FLOP_UNIT, format_macs
 from splinebench.tui.feed import RunFeed
+from splinebench.tui.widgets.panel_table import panel_table
 
 
 def _saving(value: float | None, reference: float | None) -> str:
@@ -28,23 +28,8 @@ def _saving(value: float | None, reference: float | None) -> str:
     return f"{100 * (1 - value / reference):+.1f}%"
 
 
-def _table(title: str, columns: tuple[str, ...], left: tuple[str, ...]) -> Table:
-    table = Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        expand=False,
-    )
-    for col in columns:
-        table.add_column(col, justify="left" if col in left else "right")
-    return table
-
-
 def model_table(models: dict[str, dict[str, Any]]) -> Table:
-    table = _table(
+    table = panel_table(
         f"forward cost per sample, {FLOP_UNIT}", ("model", "params", FLOP_UNIT, "saving vs dense"), ("model",)
     )
     dense = models.get("dense")
@@ -77,7 +62,7 @@ def unsupported_note(models: dict[str, dict[str, Any]]) -> Text | None:
 
 
 def phase_table(feed: RunFeed) -> Table:
-    table = _table(
+    table = panel_table(
         f"training cost per phase, {FLOP_UNIT}",
         ("phase", "epochs", "status", FLOP_UNIT, "cumulative"),
         ("phase", "status"),
@@ -95,7 +80,7 @@ def phase_table(feed: RunFeed) -> Table:
 
 
 def branch_table(feed: RunFeed) -> Table:
-    table = _table(
+    table = panel_table(
         f"training {FLOP_UNIT} per branch",
         ("branch", "ticket", "dense part", "retrain", "total", "vs dense"),
         ("branch", "ticket"),
