@@ -1,7 +1,7 @@
 """A format-neutral table: what every report table is before it becomes Markdown, CSV, LaTeX, JSON or a rich table.
 
-Each cell keeps both the text a reader sees and the numbers behind it (mean, spread, how many seeds), so the
-machine-readable formats carry the numbers themselves rather than strings to re-parse.
+Each cell keeps both the text a reader sees and the numbers behind it (mean, spread, 95% interval, how many seeds),
+so the machine-readable formats carry the numbers themselves rather than strings to re-parse.
 """
 
 from __future__ import annotations
@@ -21,15 +21,18 @@ class Cell:
     std: float | None = None
     n: int = 0
     best: bool = False  # the best of its column (bold in every format)
+    ci_low: float | None = None  # 95% t interval of the mean (None for one seed)
+    ci_high: float | None = None
 
     @classmethod
     def of(cls, summary: Summary | None, text: str, best: bool = False) -> Cell:
         if summary is None:
             return cls(text)
-        return cls(text, summary.mean, summary.std, summary.n, best)
+        return cls(text, summary.mean, summary.std, summary.n, best, summary.ci_low, summary.ci_high)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "value": self.value, "std": self.std, "n": self.n, "best": self.best}
+        return {"text": self.text, "value": self.value, "std": self.std, "n": self.n, "best": self.best,
+                "ci_low": self.ci_low, "ci_high": self.ci_high}
 
 
 @dataclass

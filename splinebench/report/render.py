@@ -71,7 +71,7 @@ def to_markdown(tables: Sequence[ReportTable], settings: Sequence[tuple[str, str
 
 # --- CSV -------------------------------------------------------------------------------------------------------
 
-CSV_FIELDS = ("table", "setting", "row", "column", "text", "value", "std", "n", "best")
+CSV_FIELDS = ("table", "setting", "row", "column", "text", "value", "std", "n", "best", "ci_low", "ci_high")
 
 
 def to_csv(tables: Sequence[ReportTable]) -> str:
@@ -85,6 +85,8 @@ def to_csv(tables: Sequence[ReportTable]) -> str:
                     "table": table.key, "setting": table.setting, "row": row.label, "column": column,
                     "text": cell.text, "value": "" if cell.value is None else repr(cell.value),
                     "std": "" if cell.std is None else repr(cell.std), "n": cell.n, "best": int(cell.best),
+                    "ci_low": "" if cell.ci_low is None else repr(cell.ci_low),
+                    "ci_high": "" if cell.ci_high is None else repr(cell.ci_high),
                 })
     return buffer.getvalue()
 

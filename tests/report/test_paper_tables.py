@@ -77,7 +77,9 @@ def test_two_seeds_of_one_profile_are_pooled_as_mean_and_sample_std(tmp_path):
     assert cell.value == pytest.approx(92.0)
     assert cell.std == pytest.approx(statistics.stdev([90.0, 94.0]))
     assert cell.n == 2
-    assert cell.text == "92.00±2.83"
+    # ± is the 95% t interval's half-width: 12.7062 * 2.8284 / sqrt(2) = 25.41
+    assert cell.ci_low == pytest.approx(92.0 - 25.4124, abs=1e-3)
+    assert cell.text == "92.00±25.41"
     assert table2_comparison(settings[0]).cell("spline", "cost p=30%").value == pytest.approx(2e12)
 
 
