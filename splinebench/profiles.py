@@ -8,10 +8,11 @@ trial of a sweep — from the store alone.
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -88,6 +89,17 @@ class EarlyBirdSettings(_Strict):
     stop_dense: bool = True  # stop dense training at EB when no pruner needs the final model
 
 
+def _check_ratios(v: list[float]) -> list[float]:
+    if any(not 0 < r < 1 for r in v):
+        raise ValueError("ratios are fractions of units to remove, each strictly between 0 and 1")
+    return v
+
+
+def _did_you_mean(name: str, known: list[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    return f". Did you mean: {', '.join(prefix + c for c in close)}?" if close else ""
+
+
 class PrunerEntry(_Strict):
     name: str
     ticket: Literal["eb", "final", "init"] = "final"
@@ -95,6 +107,23 @@ class PrunerEntry(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
     ratios: list[float] | None = None  # default: prune.ratios
     retrain: dict[str, Any] = Field(default_factory=dict)  # keys of [retrain] for this pruner only (e.g. lr)
+
+    @field_validator("ratios")
+    @classmethod
+    def _ratios(cls, v: list[float] | None) -> list[float] | None:
+        return None if v is None else _check_ratios(v)
+
+    @field_validator("retrain")
+    @classmethod
+    def _retrain_keys(cls, v: dict[str, Any]) -> dict[str, Any]:
+        """The keys of ``[retrain]`` only, with valid values: a typo here would otherwise surface after dense
+        training, when the branch's settings are built."""
+        known = list(RetrainSettings.model_fields)
+        for key in v:
+            if key not in known:
+                raise ValueError(f"unknown key {key!r}{_did_you_mean(key, known)} (the keys of [retrain])")
+        RetrainSettings.model_validate(v)
+        return v
 
     @property
     def display(self) -> str:
@@ -111,9 +140,7 @@ class PruneSettings(_Strict):
     @field_validator("ratios")
     @classmethod
     def _ratios(cls, v: list[float]) -> list[float]:
-        if any(not 0 < r < 1 for r in v):
-            raise ValueError("ratios are fractions of units to remove, each strictly between 0 and 1")
-        return v
+        return _check_ratios(v)
 
     @model_validator(mode="after")
     def _unique_labels(self) -> PruneSettings:
@@ -199,12 +226,41 @@ def _format_error(source: str, exc: ValidationError) -> str:
     first = exc.errors()[0]
     key = ".".join(str(p) for p in first["loc"]) or "(top level)"
     if first["type"] == "extra_forbidden":
-        return f"{source}: unknown key {key!r}"
+        parent = [str(p) for p in first["loc"][:-1]]
+        known = _keys_at(Profile, first["loc"][:-1])
+        prefix = "".join(f"{p}." for p in parent)
+        return f"{source}: unknown key {key!r}{_did_you_mean(str(first['loc'][-1]), known, prefix)}"
     expected = first["msg"]
     got = first.get("input")
     got_text = "" if isinstance(got, dict) else f" (got {json.dumps(got, default=str)})"
     more = f" and {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
     return f"{source}: key {key!r}: {expected}{got_text}{more}"
+
+
+def _keys_at(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    """The keys the settings table at ``path`` (a pydantic error location, list indices included) accepts."""
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        found = _model_in(field.annotation)
+        if found is None:
+            return []
+        model = found
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The settings model inside an annotation (``PruneSettings``, ``list[PrunerEntry]``, ...), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def validate(data: dict[str, Any], source: str = "<profile>") -> Profile:

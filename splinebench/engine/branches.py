@@ -1,8 +1,9 @@
 """How a profile's pruner entries become the run's graph: branches, dense groups, branch order, early dense stop.
 
 These are the rules that decide which events a run emits and in which order, so they live in one place: the
-``Pipeline`` follows them when it runs, and a sweep (``sweep/plan.py``) follows the same functions to split runs into
-shared dense tasks and branch tasks without loading data or a model. Nothing here needs a device.
+run plan (``engine/plan.py``) is resolved from them, the ``Pipeline`` keeps the live pruners and hooks they create,
+and a sweep (``sweep/plan.py``) follows the same plan to split runs into shared dense tasks and branch tasks without
+loading data or a model. Nothing here needs a device; names of phases and files are the plan's.
 """
 
 from __future__ import annotations
@@ -73,10 +74,6 @@ def dense_groups(branches: list[Branch]) -> list[str]:
 
 def group_members(branches: list[Branch], group: str) -> list[Branch]:
     return [b for b in branches if b.group == group and b.pruner is not None]
-
-
-def dense_phase_name(group: str) -> str:
-    return "dense" if not group else f"dense:{group}"
 
 
 def branch_order(profile: Profile, branches: list[Branch]) -> list[tuple[Branch, float]]:

@@ -74,6 +74,7 @@ class RunStarted(Event):
     ratios: list[float] = field(default_factory=list)
     planned_epochs: int = 0
     sweep_id: str | None = None
+    plan: dict[str, Any] = field(default_factory=dict)  # the run plan (engine.plan.RunPlan.to_dict())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,6 +197,7 @@ class PlanMade(Event):
     asked_ratio: float
     achieved_ratio: float
     seconds: float
+    phase: str = ""  # the branch's phase in the run plan (the dense phase for the "dense" result)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,6 +212,7 @@ class ModelPruned(Event):
     sparse_flops_after: float | None = None  # unstructured only: density-weighted MACs, labelled as such
     unsupported_ops: dict[str, int] = field(default_factory=dict)
     checked_forward_backward: bool = True
+    phase: str = ""  # the branch's phase in the run plan (the dense phase for the "dense" result)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,6 +222,7 @@ class PrunerFailed(Event):
     ratio: float | None
     error: str
     stage: str  # "import" | "plan" | "apply" | "check" | "retrain"
+    phase: str = ""  # the branch's phase in the run plan (the dense phase for the "dense" result)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,6 +247,7 @@ class Evaluated(Event):
     dense_energy_j: float | None = None  # None: no meter (or the meter could not say; see the energy table)
     retrain_energy_j: float | None = None
     total_energy_j: float | None = None
+    phase: str = ""  # the branch's phase in the run plan (the dense phase for the "dense" result)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,15 +30,7 @@ from torch import nn
 import splinebench
 from splinebench.data import load_dataset
 from splinebench.engine import checkpoints
-from splinebench.engine.branches import (
-    Branch,
-    branch_order,
-    dense_groups,
-    dense_phase_name,
-    group_members,
-    resolve_branches,
-    stop_detectors,
-)
+from splinebench.engine.branches import Branch
 from splinebench.engine.energy_windows import EnergyWindows
 from splinebench.engine.events import (
     CheckpointSaved,
@@ -58,6 +50,7 @@ from splinebench.engine.events import (
     RunStarted,
 )
 from splinebench.engine.observers import PartitionObserver
+from splinebench.engine.plan import INIT_TICKET, BranchPlan, BranchRun, DensePlan, RunPlan, resolve_plan, slug
 from splinebench.engine.training import (
     BatchSource,
     check_forward_backward,
@@ -68,7 +61,7 @@ from splinebench.engine.training import (
     train_epoch,
 )
 from splinebench.measure.flops import TrainingFlopAccountant, density_weighted_flops, forward_cost
-from splinebench.profiles import Profile, RetrainSettings, TrainSettings
+from splinebench.profiles import Profile, TrainSettings
 from splinebench.prune import (
     PruneContext,
     TrainingHook,
@@ -97,6 +90,17 @@ def versions() -> dict[str, str]:
     return {
         "splinebench": splinebench.__version__, "schema": str(splinebench.SCHEMA_VERSION),
         "torch": torch.__version__, "torchvision": torchvision.__version__, "python": platform.python_version(),
+    }
+
+
+def run_started_fields(profile: Profile, plan: RunPlan, device: str, results_dir: str) -> dict[str, Any]:
+    """What RunStarted says about a run (a sweep's recorder adds its driver's host and the sweep id)."""
+    p = profile
+    return {
+        "name": p.name, "profile": p.model_dump(mode="json"), "versions": versions(), "model": p.model.name,
+        "dataset": p.data.name, "seed": p.seed, "device": device, "results_dir": results_dir,
+        "pruners": [b.label for b in plan.branches], "ratios": p.prune.ratios, "planned_epochs": p.train.epochs,
+        "plan": plan.to_dict(),
     }
 
 
@@ -138,8 +142,8 @@ class Pipeline:
         started = time.time()
         self.prepare()
         dense = {group: self.dense(group) for group in self.dense_groups()}
-        for branch, ratio in self.branch_tasks():
-            self.branch(branch, ratio, dense.get(branch.group))
+        for branch, run in self.branch_tasks():
+            self.branch(branch, run, dense.get(branch.group))
         summary = {"seconds": time.time() - started}
         self.bus.emit(RunFinished, seconds=summary["seconds"], summary=summary)
         self._save_state()
@@ -147,24 +151,26 @@ class Pipeline:
 
     # -- the steps, public so that a sweep can schedule them as separate tasks --------------------------------
     def prepare(self, emit_start: bool = True) -> None:
-        """Data, model, initial state, probe set and pruners; emits RunStarted the first time."""
+        """Data, model, initial state, probe set, the run plan and its pruners; emits RunStarted the first time."""
         self._setup()
+        self.plan: RunPlan
+        self.plan, self.branches = resolve_plan(self.profile)
         if emit_start and not self.state["done"].get("started"):
             self._emit_start()
-        self.branches = resolve_branches(self.profile)
 
     def dense_groups(self) -> list[str]:
         """Dense-training groups: the plain one first, then one per distinct training-hook key."""
-        return dense_groups(self.branches)
+        return [d.group for d in self.plan.dense]
 
     def dense(self, group: str) -> DenseResult:
-        return self._dense_phase(group, group_members(self.branches, group))
+        dense = self.plan.dense_group(group)
+        return self._dense_phase(dense, [b for b in self.branches if b.label in dense.members])
 
-    def branch_tasks(self) -> list[tuple[Branch, float]]:
-        return branch_order(self.profile, self.branches)
+    def branch_tasks(self) -> list[tuple[BranchPlan, BranchRun]]:
+        return self.plan.tasks()
 
-    def branch(self, branch: Branch, ratio: float, dense: DenseResult | None) -> None:
-        self._branch(branch, ratio, dense)
+    def branch(self, branch: BranchPlan, run: BranchRun, dense: DenseResult | None) -> None:
+        self._branch(self.branches[branch.index], branch, run, dense)
 
     # -- set-up ----------------------------------------------------------------------------------------------
     def _setup(self) -> None:
@@ -177,7 +183,7 @@ class Pipeline:
         self.test = BatchSource(self.bundle.test, p.data.test_batch_size, self.device, p.data.num_workers)
         self.model = self._new_model()
         self.init_state = checkpoints.cpu_state(self.model)
-        init_file = self.run_dir / "tickets" / "init.pt"
+        init_file = self.run_dir / INIT_TICKET
         if not init_file.is_file():
             checkpoints.atomic_save(self.init_state, init_file)
         self.example = next(self.train.batches(shuffle=False))[0][: min(p.data.batch_size, 64)]
@@ -204,21 +210,16 @@ class Pipeline:
         return self.train.first_inputs(min(part.probe_size, len(self.train)), seed=self.seed)
 
     def _emit_start(self) -> None:
-        p = self.profile
-        self.bus.emit(
-            RunStarted, name=p.name, profile=p.model_dump(mode="json"), versions=versions(), model=p.model.name,
-            dataset=p.data.name, seed=self.seed, device=str(self.device), host=socket.gethostname(), pid=os.getpid(),
-            results_dir=str(self.run_dir), pruners=[e.display for e in p.prune.pruners], ratios=p.prune.ratios,
-            planned_epochs=p.train.epochs,
-        )
+        self.bus.emit(RunStarted, **run_started_fields(self.profile, self.plan, str(self.device), str(self.run_dir)),
+                      host=socket.gethostname(), pid=os.getpid())
         self.bus.emit(ModelFlops, tag="dense", params=self.dense_cost.params, flops=self.dense_cost.flops,
                       unsupported_ops=self.dense_cost.unsupported_ops)
         self.state["done"]["started"] = True
         self._save_state()
 
     # -- dense training ----------------------------------------------------------------------------------------
-    def _dense_phase(self, group: str, members: list[Branch]) -> DenseResult:
-        phase = dense_phase_name(group)
+    def _dense_phase(self, dense: DensePlan, members: list[Branch]) -> DenseResult:
+        phase, group = dense.phase, dense.group
         if phase in self.state["done"]:
             return self.state["done"][phase]
         hooks = [b.hook for b in members if b.hook is not None]
@@ -232,7 +233,7 @@ class Pipeline:
             observer = PartitionObserver(model, self.probe, self.profile.partition, self.profile.early_bird,
                                          settings.epochs, self.seed)
         accountant = TrainingFlopAccountant(self.dense_cost.flops)
-        result = DenseResult(phase, {"init": str(self.run_dir / "tickets" / "init.pt")}, {"init": 0}, [])
+        result = DenseResult(phase, {"init": str(self.run_dir / INIT_TICKET)}, {"init": 0}, [])
         current = self.state.get("current")
         start_epoch = 1
         if current and current["phase"] == phase:
@@ -258,7 +259,7 @@ class Pipeline:
         epoch = start_epoch - 1
         stopped_early = False
         for epoch in range(start_epoch, settings.epochs + 1):
-            if self._dense_stop_due(members, result):
+            if self._dense_stop_due(dense, result):
                 stopped_early = True
                 epoch -= 1
                 break
@@ -266,7 +267,7 @@ class Pipeline:
                 fired = hook.on_epoch_start(model, epoch)
                 names = [hook.detector or hook.key] if fired is True else list(fired or [])
                 for name in names:
-                    self._draw_ticket(phase, name, epoch - 1, model, result, hook.early_bird_info())
+                    self._draw_ticket(dense, name, epoch - 1, model, result, hook.early_bird_info())
             t0 = time.time()
             stats = train_epoch(model, optimizer, self.train.batches(True, epoch_seed(self.seed, phase, epoch)),
                                 trainer_hook.after_backward if trainer_hook else None)
@@ -290,11 +291,11 @@ class Pipeline:
                 if observation.eb_fired_now:
                     info = {"eps": observer.detector.eps, "window": observer.detector.window,
                             "fifo": observer.detector.fifo}
-                    self._draw_ticket(phase, "spline", epoch, model, result, info)
+                    self._draw_ticket(dense, "spline", epoch, model, result, info)
             result.accuracy, result.loss = test.accuracy, test.loss
             self._checkpoint(phase, epoch, model, optimizer, scheduler, hooks, observer, accountant, result)
         # the final dense model: the "Unpruned" row, and the fallback of an EB that never fired
-        final = self.run_dir / "tickets" / f"{_slug(phase)}-final.pt"
+        final = self.run_dir / dense.final_ticket
         checkpoints.atomic_save(checkpoints.cpu_state(model), final)
         result.tickets["final"] = str(final)
         result.ticket_epochs["final"] = epoch
@@ -305,7 +306,7 @@ class Pipeline:
         if not group:
             self.bus.emit(
                 Evaluated, pruner="dense", ratio=0.0, accuracy=result.accuracy, loss=result.loss, ticket="final",
-                eb_epoch=result.ticket_epochs.get("eb:spline"), dense_phase=phase, ticket_epoch=epoch,
+                eb_epoch=result.ticket_epochs.get("eb:spline"), dense_phase=phase, phase=phase, ticket_epoch=epoch,
                 dense_training_flops=accountant.total,
                 retrain_training_flops=0.0, total_training_flops=accountant.total, params=self.dense_cost.params,
                 flops=self.dense_cost.flops, dense_energy_j=_sum(result.epoch_energy[1:]), retrain_energy_j=None,
@@ -316,17 +317,18 @@ class Pipeline:
         self._save_state()
         return result
 
-    def _dense_stop_due(self, members: list[Branch], result: DenseResult) -> bool:
+    def _dense_stop_due(self, dense: DensePlan, result: DenseResult) -> bool:
         """Stop dense training once every member's EB ticket is drawn and none needs the final model (Alg. 1)."""
-        needed = stop_detectors(self.profile, members)
+        needed = dense.stop_after
         return needed is not None and all(f"eb:{name}" in result.tickets for name in needed)
 
-    def _draw_ticket(self, phase: str, detector: str, epoch: int, model: nn.Module, result: DenseResult,
+    def _draw_ticket(self, dense: DensePlan, detector: str, epoch: int, model: nn.Module, result: DenseResult,
                      info: dict[str, Any]) -> None:
+        phase = dense.phase
         key = f"eb:{detector}"
         if key in result.tickets:
             return
-        path = self.run_dir / "tickets" / f"{_slug(phase)}-eb-{_slug(detector)}.pt"
+        path = self.run_dir / dense.eb_ticket(detector)
         checkpoints.atomic_save(checkpoints.cpu_state(model), path)
         result.tickets[key] = str(path)
         result.ticket_epochs[key] = epoch
@@ -341,41 +343,43 @@ class Pipeline:
                       subsampled=bool(observer.recorder.subsampled))
 
     # -- branches -------------------------------------------------------------------------------------------------
-    def _branch(self, branch: Branch, ratio: float, dense: DenseResult | None) -> None:
-        phase = f"retrain:{branch.label}@{ratio:g}"
+    def _branch(self, branch: Branch, spec: BranchPlan, run: BranchRun, dense: DenseResult | None) -> None:
+        phase, ratio = run.phase, run.ratio
         if phase in self.state["done"]:
             return
         if branch.pruner is None:
-            self.bus.emit(PrunerFailed, pruner=branch.label, ratio=ratio, error=branch.error or "?", stage="import")
+            self.bus.emit(PrunerFailed, pruner=branch.label, ratio=ratio, error=branch.error or "?", stage="import",
+                          phase=phase)
             self._mark_done(phase)
             return
         stage = "plan"
         try:
-            model, plan_info = self._pruned_model(branch, ratio, dense, phase)
+            model, plan_info = self._pruned_model(branch, spec, run, dense)
             stage = "retrain"
-            self._retrain_and_evaluate(branch, ratio, dense, phase, model, plan_info)
+            self._retrain_and_evaluate(branch, spec, run, dense, model, plan_info)
         except Exception as exc:  # noqa: BLE001 - one pruner's failure must not stop the others
             self.bus.emit(PrunerFailed, pruner=branch.label, ratio=ratio, error=f"{type(exc).__name__}: {exc}",
-                          stage=stage)
+                          stage=stage, phase=phase)
             (self.run_dir / "errors").mkdir(exist_ok=True)
-            (self.run_dir / "errors" / f"{_slug(phase)}.txt").write_text(traceback.format_exc())
+            (self.run_dir / "errors" / f"{slug(phase)}.txt").write_text(traceback.format_exc())
             self.state["current"] = None
         self._mark_done(phase)
 
-    def _ticket(self, branch: Branch, ratio: float, dense: DenseResult | None) -> tuple[str, str, int]:
+    def _ticket(self, spec: BranchPlan, run: BranchRun, dense: DenseResult | None) -> tuple[str, str, int]:
         """(ticket kind actually used, file, epoch); an EB ticket whose detector never fired falls back to final."""
         assert dense is not None
-        if branch.ticket == "init":
+        if spec.ticket == "init":
             return "init", dense.tickets["init"], 0
-        if branch.ticket == "eb":
-            key = f"eb:{branch.detector(ratio)}"
+        if spec.ticket == "eb":
+            key = f"eb:{run.detector}"
             if key in dense.tickets:
                 return "eb", dense.tickets[key], dense.ticket_epochs[key]
             return "final (no EB)", dense.tickets["final"], dense.ticket_epochs["final"]
         return "final", dense.tickets["final"], dense.ticket_epochs["final"]
 
-    def _pruned_model(self, branch: Branch, ratio: float, dense: DenseResult | None,
-                      phase: str) -> tuple[nn.Module, dict[str, Any]]:
+    def _pruned_model(self, branch: Branch, spec: BranchPlan, run: BranchRun,
+                      dense: DenseResult | None) -> tuple[nn.Module, dict[str, Any]]:
+        phase, ratio = run.phase, run.ratio
         current = self.state.get("current")
         if current and current["phase"] == phase:  # resuming inside this branch's retraining
             model = self._new_model()
@@ -383,7 +387,7 @@ class Pipeline:
             rebuild_structure(model, self.example, structure["history"], structure.get("masks"))
             model.load_state_dict(current["model"])
             return model.to(self.device), current["plan_info"]
-        ticket, path, ticket_epoch = self._ticket(branch, ratio, dense)
+        ticket, path, ticket_epoch = self._ticket(spec, run, dense)
         model = self._new_model()
         model.load_state_dict(checkpoints.load(Path(path)))
         assert branch.pruner is not None and dense is not None
@@ -401,14 +405,15 @@ class Pipeline:
         pruned, report = apply_plan(model, plan, self.example, self.init_state)
         self.bus.emit(PlanMade, pruner=branch.label, ratio=ratio, ticket=ticket, ticket_epoch=ticket_epoch,
                       structured=plan.structured, layers=[r.to_dict() for r in report.layers],
-                      asked_ratio=report.asked_ratio, achieved_ratio=report.achieved_ratio, seconds=plan_seconds)
+                      asked_ratio=report.asked_ratio, achieved_ratio=report.achieved_ratio, seconds=plan_seconds,
+                      phase=phase)
         check_forward_backward(pruned, next(self._calibration_batches(1)))
         cost = forward_cost(pruned, self.example)
         sparse = None if plan.structured else density_weighted_flops(cost, weight_density(pruned))
         self.bus.emit(ModelPruned, pruner=branch.label, ratio=ratio, params_before=self.dense_cost.params,
                       params_after=cost.params, flops_before=self.dense_cost.flops, flops_after=cost.flops,
-                      sparse_flops_after=sparse, unsupported_ops=cost.unsupported_ops)
-        if branch.entry.retrain.get("mode", self.profile.retrain.mode) == "scratch":
+                      sparse_flops_after=sparse, unsupported_ops=cost.unsupported_ops, phase=phase)
+        if spec.retrain_settings().mode == "scratch":
             _reinitialise(pruned, self.seed)
         info = {
             "ticket": ticket, "ticket_epoch": ticket_epoch, "params": cost.params, "flops": cost.flops,
@@ -423,11 +428,10 @@ class Pipeline:
                 return
             yield batch
 
-    def _retrain_and_evaluate(self, branch: Branch, ratio: float, dense: DenseResult | None, phase: str,
+    def _retrain_and_evaluate(self, branch: Branch, spec: BranchPlan, run: BranchRun, dense: DenseResult | None,
                               model: nn.Module, info: dict[str, Any]) -> None:
-        settings: TrainSettings = self.profile.retrain
-        if branch.entry.retrain:  # this pruner's own retraining schedule (e.g. LT/SNIP train from initialisation)
-            settings = RetrainSettings.model_validate({**settings.model_dump(), **branch.entry.retrain})
+        phase, ratio = run.phase, run.ratio
+        settings: TrainSettings = spec.retrain_settings()  # [retrain] with this pruner's own keys over it
         hook = branch.hook if branch.hook is not None and branch.hook.during_retrain else None
         optimizer = make_optimizer(model, settings.lr, settings.momentum, settings.weight_decay)
         scheduler = make_scheduler(optimizer, max(settings.epochs, 1), settings.milestones, settings.gamma)
@@ -462,20 +466,20 @@ class Pipeline:
             self._checkpoint(phase, epoch, model, optimizer, scheduler, [], None, accountant, energy,
                              structure=info["structure"], plan_info=info)
         test = evaluate(model, self.test.batches(False))
-        self._save_pruned(phase, model, info)
+        self._save_pruned(run, model, info)
         self.bus.emit(PhaseFinished, phase=phase, epochs=settings.epochs, seconds=time.time() - phase_t0,
                       training_flops=accountant.total)
         self.energy.phase_finished(phase)
         assert dense is not None
-        ticket_key = {"eb": f"eb:{branch.detector(ratio)}", "init": "init"}.get(info["ticket"], "final")
+        ticket_key = {"eb": f"eb:{run.detector}", "init": "init"}.get(info["ticket"], "final")
         ticket_epoch = dense.ticket_epochs.get(ticket_key, info["ticket_epoch"])
         dense_flops = 0.0 if info["ticket"] == "init" else dense.cum_flops[ticket_epoch]
         dense_energy = None if info["ticket"] == "init" else _sum(dense.epoch_energy[1 : ticket_epoch + 1])
         retrain_energy = _sum(energy)
         self.bus.emit(
             Evaluated, pruner=branch.label, ratio=ratio, accuracy=test.accuracy, loss=test.loss,
-            ticket=info["ticket"], eb_epoch=dense.ticket_epochs.get(f"eb:{branch.detector(ratio)}"),
-            dense_phase=dense.phase, ticket_epoch=ticket_epoch,
+            ticket=info["ticket"], eb_epoch=dense.ticket_epochs.get(f"eb:{run.detector}"),
+            dense_phase=dense.phase, phase=phase, ticket_epoch=ticket_epoch,
             dense_training_flops=dense_flops, retrain_training_flops=accountant.total,
             total_training_flops=dense_flops + accountant.total, params=info["params"], flops=info["flops"],
             sparse_flops=info["sparse_flops"], dense_energy_j=dense_energy, retrain_energy_j=retrain_energy,
@@ -483,14 +487,14 @@ class Pipeline:
         )
         self.state["current"] = None
 
-    def _save_pruned(self, phase: str, model: nn.Module, info: dict[str, Any]) -> None:
+    def _save_pruned(self, run: BranchRun, model: nn.Module, info: dict[str, Any]) -> None:
         """The retrained model as (registry name, pruning history, masks, state_dict): no pickled class needed."""
         checkpoints.atomic_save(
             {"model": self.profile.model.name, "options": self.profile.model.options,
              "num_classes": self.bundle.num_classes, "in_channels": self.bundle.in_channels,
              "example_shape": list(self.example.shape), **info["structure"],
              "state_dict": checkpoints.cpu_state(model)},
-            self.run_dir / "models" / f"{_slug(phase.removeprefix('retrain:'))}.pt",
+            self.run_dir / run.model_file,
         )
 
     # -- checkpoints -------------------------------------------------------------------------------------------
@@ -544,6 +548,3 @@ def _sum(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return sum(known) if known and len(known) == len(values) else None
 
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)

@@ -54,8 +54,10 @@ def preflight(profile: Profile) -> None:
         except BadInputError as exc:
             raise BadInputError(f"prune.pruners[{index}].options: {exc}") from None
     from splinebench.engine.pipeline import resolve_device
+    from splinebench.engine.plan import resolve_plan
 
     resolve_device(profile.device)  # device = "cuda" on a machine without one is bad input, found before anything
+    resolve_plan(profile, registry)  # every branch, its ticket, ratios and retraining settings, before anything
 
 
 def run_dir_for(store_path: str | os.PathLike[str], run_id: str) -> Path:

@@ -58,6 +58,12 @@ class RunRow:
     results_dir: str | None
 
 
+#: tables with an ``id`` column that the dashboard polls incrementally
+INCREMENTAL_TABLES = frozenset(
+    {"epochs", "layer_distances", "net_distances", "early_birds", "models", "results", "energy", "power_samples"}
+)
+
+
 class StoreReader:
     """Queries over one store file.
 
@@ -174,6 +180,39 @@ class StoreReader:
             json.loads(r[0])
             for r in self.query("SELECT payload FROM events WHERE run_id=? AND seq>? ORDER BY seq", (run_id, since_seq))
         ]
+
+    def plan(self, run_id: str) -> dict[str, Any]:
+        """The run plan its RunStarted carried ({} for runs recorded before RunStarted carried one)."""
+        rows = self.query("SELECT payload FROM events WHERE run_id=? AND type='run_started' LIMIT 1", (run_id,))
+        return dict(json.loads(rows[0][0]).get("plan") or {}) if rows else {}
+
+    # -- incremental queries (the dashboard's polls) ------------------------------------------------------------
+    def data_version(self) -> int:
+        """SQLite's per-connection change counter: differs between two calls iff another connection committed."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def rows_since(self, table: str, run_id: str, since_id: int, columns: str = "*") -> list[dict[str, Any]]:
+        """Rows of ``table`` for ``run_id`` with ``id > since_id``, in id order, walking the rowid range only."""
+        if table not in INCREMENTAL_TABLES:
+            raise ValueError(f"{table!r} has no id column to poll by")
+        sql = f"SELECT {columns} FROM {table} WHERE id > ? AND +run_id = ? ORDER BY id"  # noqa: S608 - fixed names
+        return [dict(r) for r in self.query(sql, (since_id, run_id))]
+
+    def matrix_since(self, run_id: str, since_rowid: int) -> list[dict[str, Any]]:
+        """New distance-matrix cells; the table has no id column, so its rowid (which grows with every insert,
+        INSERT OR REPLACE too) serves as one, returned as ``id``."""
+        return [dict(r) for r in self.query(
+            "SELECT rowid AS id, phase, i, j, distance, subsampled FROM distance_matrix "
+            "WHERE rowid > ? AND +run_id = ? ORDER BY rowid", (since_rowid, run_id))]
+
+    def epoch_marks_since(self, since_id: int) -> list[dict[str, Any]]:
+        """(id, run_id, phase, epoch) of every run's epochs stored after ``since_id`` (the runs list's progress)."""
+        return [dict(r) for r in self.query(
+            "SELECT id, run_id, phase, epoch FROM epochs WHERE id > ? ORDER BY id", (since_id,))]
+
+    def all_phases(self) -> list[dict[str, Any]]:
+        """(run_id, phase, kind, status) of every run's phases."""
+        return [dict(r) for r in self.query("SELECT run_id, phase, kind, status FROM phases")]
 
     def last_checkpoint(self, run_id: str) -> dict[str, Any] | None:
         rows = self.query(

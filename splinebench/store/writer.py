@@ -90,7 +90,8 @@ class StoreWriter:
                 dense = None
                 if ticket != "init":
                     dense = self._epoch_joules(run_id, dense_phase or "dense", ticket_epoch)
-                retrain = None if pruner == "dense" else self._epoch_joules(run_id, f"retrain:{pruner}@{ratio:g}", None)
+                retrain = None if pruner == "dense" else self._epoch_joules(run_id, self._retrain_phase(
+                    run_id, pruner, ratio), None)
                 total = None if (dense is None and ticket != "init") or (retrain is None and pruner != "dense") \
                     else (dense or 0.0) + (retrain or 0.0)
                 self.conn.execute(
@@ -98,6 +99,14 @@ class StoreWriter:
                     "WHERE run_id=? AND pruner=? AND ratio=?",
                     (dense, retrain, total, run_id, pruner, ratio),
                 )
+
+    def _retrain_phase(self, run_id: str, pruner: str, ratio: float) -> str:
+        """The phase a branch retrained in, as its PhaseStarted named it (phase names are the run plan's)."""
+        row = self.conn.execute(
+            "SELECT phase FROM phases WHERE run_id=? AND kind='retrain' AND pruner=? AND ratio=?",
+            (run_id, pruner, ratio),
+        ).fetchone()
+        return str(row[0]) if row else ""
 
     def _epoch_joules(self, run_id: str, phase: str, up_to_epoch: int | None) -> float | None:
         """Sum of a phase's epoch windows (None when any is unknown or there are none)."""

@@ -20,16 +20,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from splinebench.engine.branches import (
-    Branch,
-    branch_order,
-    dense_groups,
-    dense_phase_name,
-    group_members,
-    ratios_of,
-    resolve_branches,
-    stop_detectors,
-)
+from splinebench.engine.branches import Branch, group_members, ratios_of, stop_detectors
+from splinebench.engine.plan import RunPlan, resolve_plan
 from splinebench.profiles import Profile
 from splinebench.prune import discover
 from splinebench.sweep.grid import Trial
@@ -55,6 +47,7 @@ class BranchTask:
     ratio: float
     dense_key: str
     profile: dict[str, Any]
+    phase: str = ""  # the branch's phase in the trial's run plan
 
 
 @dataclass(frozen=True)
@@ -65,22 +58,22 @@ class Unit:
     task: str = ""  # the dense or branch task whose events fill it
     label: str = ""
     ratio: float = 0.0
-    phase: str = ""
+    phase: str = ""  # the dense phase, or the branch's retrain phase (names from the run plan)
     error: str = ""
+    branch: str = ""  # branch units: the plan's "<label>@<ratio>"
 
     @property
     def name(self) -> str:
         if self.kind == "dense":
             return self.phase
-        if self.kind in ("branch", "import_failed"):
-            return f"{self.label}@{self.ratio:g}"
-        return self.kind
+        return self.branch if self.kind in ("branch", "import_failed") else self.kind
 
 
 @dataclass
 class TrialPlan:
     trial: Trial
     units: list[Unit]
+    plan: RunPlan | None = None  # the trial's run plan (its RunStarted carries it)
 
     @property
     def run_id(self) -> str:
@@ -134,27 +127,29 @@ def build_graph(sweep_id: str, trials: list[Trial]) -> TaskGraph:
     graph = TaskGraph(sweep_id, [])
     for trial in trials:
         profile = trial.profile
-        branches = resolve_branches(profile, registry)
+        plan, branches = resolve_plan(profile, registry)
         units = [Unit("start")]
-        for group in dense_groups(branches):
+        for dense in plan.dense:
+            group, phase = dense.group, dense.phase
             key = dense_key(profile, group, branches)
-            phase = dense_phase_name(group)
             known = graph.dense.get(key)
             run_ids = (known.run_ids if known else ()) + (trial.run_id,)
             graph.dense[key] = DenseTask(key, group, phase, known.profile if known else profile.model_dump(mode="json"),
                                          run_ids)
             units.append(Unit("dense", task=key, phase=phase))
         tag = trial.run_id.rsplit("-", 1)[-1]
-        for branch, ratio in branch_order(profile, branches):
-            if branch.pruner is None:
-                units.append(Unit("import_failed", label=branch.label, ratio=ratio, error=branch.error or "?"))
+        for branch, run in plan.tasks():
+            if branch.error is not None:
+                units.append(Unit("import_failed", label=branch.label, ratio=run.ratio, phase=run.phase,
+                                  error=branch.error, branch=run.name))
                 continue
-            key = slug(f"{tag}-{branch.label}@{ratio:g}")
-            dense = next(u.task for u in units if u.kind == "dense" and u.phase == dense_phase_name(branch.group))
-            graph.branches[key] = BranchTask(key, trial.run_id, branch.label, ratio, dense,
-                                             profile.model_dump(mode="json"))
-            units.append(Unit("branch", task=key, label=branch.label, ratio=ratio))
+            key = slug(f"{tag}-{run.name}")
+            dense_task = next(u.task for u in units if u.kind == "dense" and u.phase == branch.dense_phase)
+            graph.branches[key] = BranchTask(key, trial.run_id, branch.label, run.ratio, dense_task,
+                                             profile.model_dump(mode="json"), run.phase)
+            units.append(Unit("branch", task=key, label=branch.label, ratio=run.ratio, phase=run.phase,
+                              branch=run.name))
         units.append(Unit("finish"))
-        graph.trials.append(TrialPlan(trial, units))
+        graph.trials.append(TrialPlan(trial, units, plan))
     return graph
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from splinebench.engine.events import ModelFlops, PrunerFailed, RunFailed, RunFinished, RunStarted
-from splinebench.engine.pipeline import versions
+from splinebench.engine.pipeline import run_started_fields
 from splinebench.errors import BadInputError
 from splinebench.store import StoreWriter
 from splinebench.sweep.plan import TaskGraph, TrialPlan, Unit
@@ -79,19 +79,16 @@ class SweepRecorder:
     def start(self, device_for: Callable[[dict[str, Any]], str]) -> None:
         """Write RunStarted for every trial that has none, so the whole sweep shows in the store from the start."""
         driver = {"host": socket.gethostname(), "pid": os.getpid()}
-        software = versions()
         for run_id, state in self.trials.items():
             if state.status == "finished":
                 continue
             if state.written == 0:
                 p = state.plan.trial.profile
-                event = RunStarted(
-                    run_id=run_id, seq=state.next_seq, ts=time.time(), name=p.name, profile=p.model_dump(mode="json"),
-                    versions=software, model=p.model.name, dataset=p.data.name, seed=p.seed,
-                    device=device_for(p.model_dump(mode="json")), results_dir=self.results_dir,
-                    pruners=[e.display for e in p.prune.pruners], ratios=p.prune.ratios,
-                    planned_epochs=p.train.epochs, sweep_id=self.graph.sweep_id, **driver,
-                )
+                assert state.plan.plan is not None
+                fields = run_started_fields(p, state.plan.plan, device_for(p.model_dump(mode="json")),
+                                            self.results_dir)
+                event = RunStarted(run_id=run_id, seq=state.next_seq, ts=time.time(), **fields,
+                                   sweep_id=self.graph.sweep_id, **driver)
                 self._write(state, [event.to_dict()])
             else:
                 self.writer.set_run_fields(run_id, **driver, status="running")
@@ -144,7 +141,7 @@ class SweepRecorder:
             return None  # written by start()
         if unit.kind == "import_failed":
             return [PrunerFailed(run_id="", pruner=unit.label, ratio=unit.ratio, error=unit.error,
-                                 stage="import").to_dict()]
+                                 stage="import", phase=unit.phase).to_dict()]
         if unit.kind == "finish":
             return [RunFinished(run_id="", seconds=time.time() - state.started,
                                 summary=self.trial_summary(state.plan)).to_dict()]
@@ -218,8 +215,12 @@ def _present(unit: Unit, events: list[dict[str, Any]]) -> bool:
         return any(e["type"] == "run_finished" for e in events)
     if unit.kind == "dense":
         return any(e["type"] == "phase_finished" and e.get("phase") == unit.phase for e in events)
-    return any(
-        e["type"] in ("evaluated", "pruner_failed") and e.get("pruner") == unit.label
-        and e.get("ratio") is not None and f"{e['ratio']:g}" == f"{unit.ratio:g}"
-        for e in events
-    )
+    return any(e["type"] in ("evaluated", "pruner_failed") and _is_branch(e, unit) for e in events)
+
+
+def _is_branch(event: dict[str, Any], unit: Unit) -> bool:
+    """Whether a result event belongs to ``unit``: by its phase (events written before they carried one: by label
+    and the exact ratio, which JSON round-trips)."""
+    if event.get("phase"):
+        return event["phase"] == unit.phase
+    return event.get("pruner") == unit.label and event.get("ratio") == unit.ratio

@@ -176,11 +176,11 @@ def _dense_step(pipe: TaskPipeline, task: DenseTask) -> dict[str, Any]:
 
 
 def _branch_step(pipe: TaskPipeline, task: BranchTask, dense: DenseResult) -> dict[str, Any]:
-    for branch, ratio in pipe.branch_tasks():
-        if branch.label == task.label and f"{ratio:g}" == f"{task.ratio:g}":
-            pipe.branch(branch, ratio, dense)
+    for branch, run in pipe.branch_tasks():
+        if run.phase == task.phase:
+            pipe.branch(branch, run, dense)
             return {}
-    raise RuntimeError(f"task {task.key}: the profile has no pruner {task.label!r} at ratio {task.ratio:g}")
+    raise RuntimeError(f"task {task.key}: the profile's run plan has no phase {task.phase!r}")
 
 
 def _run(key: str, kind: str, profile_data: dict[str, Any], storage: Storage, threads: int, device: str | None,

@@ -22,6 +22,7 @@ import json
 import sqlite3
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,12 +54,13 @@ POWER_SAMPLES_KEPT = 600
 
 def data_version(reader: StoreReader) -> int:
     """SQLite's per-connection change counter: differs between two calls iff another connection committed."""
-    return int(reader.conn.execute("PRAGMA data_version").fetchone()[0])
+    return reader.data_version()
 
 
-def _rows(reader: StoreReader, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+def _read(reader: StoreReader, fetch: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A reader query, with a damaged or vanished store answered as a StoreError (the dashboard shows it)."""
     try:
-        return [dict(r) for r in reader.query(sql, params)]
+        return fetch()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{reader.path} could not be read: {exc}") from None
 
@@ -67,9 +69,7 @@ def _since(
     reader: StoreReader, table: str, run_id: str, since_id: int, columns: str = "*"
 ) -> list[dict[str, Any]]:
     """Rows of ``table`` for ``run_id`` with ``id > since_id``, in id order, walking the rowid range only."""
-    return _rows(
-        reader, f"SELECT {columns} FROM {table} WHERE id > ? AND +run_id = ? ORDER BY id", (since_id, run_id)
-    )
+    return _read(reader, lambda: reader.rows_since(table, run_id, since_id, columns))
 
 
 @dataclass
@@ -206,7 +206,7 @@ class RunFeed:
 
     def _poll_phases(self, reader: StoreReader) -> set[str]:
         # A handful of rows per run without an id column; read whole, but only when the store changed.
-        rows = _rows(reader, "SELECT * FROM phases WHERE run_id=? ORDER BY started_at", (self.run_id,))
+        rows = _read(reader, lambda: reader.phases(self.run_id))
         phases = {r["phase"]: r for r in rows}
         if phases == self.phases:
             return set()
@@ -241,12 +241,7 @@ class RunFeed:
 
     def _poll_matrix(self, reader: StoreReader) -> set[str]:
         # No id column: the implicit rowid grows with every insert (INSERT OR REPLACE too) and serves as one.
-        rows = _rows(
-            reader,
-            "SELECT rowid AS id, phase, i, j, distance, subsampled FROM distance_matrix "
-            "WHERE rowid > ? AND +run_id = ? ORDER BY rowid",
-            (self._last.get("matrix", 0), self.run_id),
-        )
+        rows = _read(reader, lambda: reader.matrix_since(self.run_id, self._last.get("matrix", 0)))
         for r in rows:
             series = self.partition.setdefault(r["phase"], PartitionSeries())
             series.matrix[(r["i"], r["j"])] = r["distance"]
@@ -278,6 +273,14 @@ class RunFeed:
         """Phases with partition data (dense training), in the order they started."""
         ordered = [p for p in self.phases if p in self.partition]
         return ordered + sorted(p for p in self.partition if p not in ordered)
+
+    def phase_label(self, phase: str) -> str:
+        """A short name for a plot legend: ``rt <pruner>@<ratio>`` for a retraining (from what its PhaseStarted
+        recorded, never by parsing the phase name), the phase itself otherwise."""
+        row = self.phases.get(phase)
+        if row and row.get("kind") == "retrain" and row.get("pruner") is not None and row.get("ratio") is not None:
+            return f"rt {row['pruner']}@{row['ratio']:g}"
+        return phase
 
     def eb_epoch(self, phase: str, detector: str = "spline") -> int | None:
         row = self.early_birds.get((detector, phase))
@@ -361,6 +364,7 @@ class RunsFeed:
         self.loaded = False
         self._phase_max_epoch: dict[tuple[str, str], int] = {}
         self._last_epoch_id = 0
+        self._planned: dict[str, int] = {}  # run id -> (pruner, ratio) branches of its run plan
         self._version: tuple[int, int] | None = None
         self._status_checked = 0.0
 
@@ -378,12 +382,11 @@ class RunsFeed:
             self._version = version
             self._status_checked = now
             runs = reader.runs()
-            epoch_rows = _rows(
-                reader,
-                "SELECT id, run_id, phase, epoch FROM epochs WHERE id > ? ORDER BY id",
-                (self._last_epoch_id,),
-            )
-            phase_rows = _rows(reader, "SELECT run_id, phase, kind, status FROM phases", ())
+            epoch_rows = reader.epoch_marks_since(self._last_epoch_id)
+            phase_rows = reader.all_phases()
+            for run in runs:
+                if run.id not in self._planned:
+                    self._planned[run.id] = _planned_branches(reader.plan(run.id), run)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{reader.path} could not be read: {exc}") from None
         for r in epoch_rows:
@@ -404,7 +407,7 @@ class RunsFeed:
                 run=run,
                 dense_epochs=self._phase_max_epoch.get((run.id, "dense"), 0),
                 retrain_done=sum(p["status"] == "finished" for p in retrain),
-                retrain_planned=len(run.pruners) * len(run.ratios),
+                retrain_planned=self._planned[run.id],
                 current_phase=running[-1] if running else None,
             )
             summaries[run.id] = summary
@@ -415,6 +418,14 @@ class RunsFeed:
         self.summaries = summaries
         self.loaded = True
         return changed, news
+
+
+def _planned_branches(plan: dict[str, Any], run: RunRow) -> int:
+    """The run plan's branch count, each pruner entry over its own ratios (runs recorded before RunStarted carried
+    a plan: every pruner over the profile's ratios, which is what those runs could do)."""
+    if "branch_count" in plan:
+        return int(plan["branch_count"])
+    return len(run.pruners) * len(run.ratios)
 
 
 def _news(before: RunRow, after: RunRow) -> list[RunNews]:

@@ -51,12 +51,26 @@ class SyntheticRun:
             "prune": {"ratios": list(self.ratios)},
         }
 
+    def plan(self) -> dict[str, Any]:
+        """The run plan its RunStarted carries (``engine.plan.RunPlan.to_dict()``'s shape): the branches, their
+        phases; the events below take every phase name from here."""
+        branches = []
+        for index, (label, ticket) in enumerate((("spline", "final"), ("eb-spline", "eb"))):
+            runs = [{"ratio": r, "name": f"{label}@{r:g}", "phase": f"retrain:{label}@{r:g}",
+                     "model_file": f"models/{label}@{r:g}.pt", "detector": "spline"} for r in self.ratios]
+            branches.append({"index": index, "pruner": "spline", "label": label, "ticket": ticket,
+                             "ratios": list(self.ratios), "retrain": {"epochs": 1}, "options": {}, "group": "",
+                             "dense_phase": "dense", "error": None, "runs": runs})
+        return {"dense": [{"group": "", "phase": "dense", "members": ["spline", "eb-spline"], "stop_after": None,
+                           "final_ticket": "tickets/dense-final.pt"}],
+                "branches": branches, "branch_count": sum(len(b["runs"]) for b in branches)}
+
     def start(self) -> Iterator[Event]:
         yield self._event(
             "run_started", name="synthetic", profile=self.profile(), versions={"splinebench": "synthetic"},
             model="synthetic-net", dataset="synthetic", seed=0, device="cpu", host=self.host, pid=self.pid,
             results_dir="", pruners=["spline", "eb-spline"], ratios=list(self.ratios),
-            planned_epochs=self.epochs,
+            planned_epochs=self.epochs, plan=self.plan(),
         )
         yield self._event("model_flops", tag="dense", params=1_000_000, flops=5.0e8, unsupported_ops={})
         yield self._event("phase_started", phase="dense", kind="dense", epochs=self.epochs)
@@ -94,13 +108,14 @@ class SyntheticRun:
         yield self._event("evaluated", pruner="dense", ratio=0.0, accuracy=0.93, loss=0.2, ticket="final",
                           eb_epoch=self.fired, dense_training_flops=dense_total, retrain_training_flops=0.0,
                           total_training_flops=dense_total, params=1_000_000, flops=5.0e8)
-        for label in ("spline", "eb-spline"):
-            for ratio in self.ratios:
-                phase = f"retrain:{label}@{ratio:g}"
+        for branch in self.plan()["branches"]:
+            label = branch["label"]
+            for run in branch["runs"]:
+                ratio, phase = run["ratio"], run["phase"]
                 dense_epochs = self.fired if label == "eb-spline" and self.fired else self.epochs
                 yield self._event("model_pruned", pruner=label, ratio=ratio, params_before=1_000_000,
                                   params_after=int(1_000_000 * (1 - ratio)), flops_before=5.0e8,
-                                  flops_after=5.0e8 * (1 - ratio))
+                                  flops_after=5.0e8 * (1 - ratio), phase=phase)
                 yield self._event("phase_started", phase=phase, kind="retrain", epochs=1, pruner=label,
                                   ratio=ratio)
                 yield self._event("epoch_finished", phase=phase, epoch=1, train_loss=0.3, train_acc=0.9,
@@ -116,7 +131,7 @@ class SyntheticRun:
                                   eb_epoch=self.fired if label == "eb-spline" else None,
                                   dense_training_flops=dense, retrain_training_flops=retrain,
                                   total_training_flops=dense + retrain, params=int(1_000_000 * (1 - ratio)),
-                                  flops=5.0e8 * (1 - ratio))
+                                  flops=5.0e8 * (1 - ratio), phase=phase)
         yield self._event("run_finished", seconds=200.0, summary={})
 
     def dense_energy(self) -> Event:

@@ -176,8 +176,9 @@ class RunScreen(Screen[None]):
             self.query_one(EnergyPanel).show(feed)
         elif pid == "curves":
             phases = list(feed.phases) or sorted(feed.epochs)
-            self.query_one("#acc-plot", CurvePlot).show(feed.epochs, phases, eb, window)
-            self.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, eb, window)
+            labels = {phase: feed.phase_label(phase) for phase in phases}
+            self.query_one("#acc-plot", CurvePlot).show(feed.epochs, phases, eb, window, labels)
+            self.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, eb, window, labels)
         elif pid == "leaderboard":
             reader = self.app.store.reader  # type: ignore[attr-defined]
             if reader is not None and feed.run is not None:

@@ -78,8 +78,14 @@ class CurvePlot(PlotextPlot):
         self.title = title
 
     def show(
-        self, epochs: dict[str, dict[int, dict]], phases: list[str], eb_epoch: int | None, window: int | None
+        self,
+        epochs: dict[str, dict[int, dict]],
+        phases: list[str],
+        eb_epoch: int | None,
+        window: int | None,
+        labels: dict[str, str] | None = None,
     ) -> None:
+        """``labels``: the legend's name of each phase (the feed's ``phase_label``); the phase itself if absent."""
         plt = self.plt
         plt.clear_figure()
         plt.title(self.title)
@@ -97,7 +103,7 @@ class CurvePlot(PlotextPlot):
             plt.plot(
                 [p[0] for p in pairs],
                 [p[1] * scale for p in pairs],
-                label=_short(phase),
+                label=(labels or {}).get(phase, phase),
                 color=PHASE_COLOURS[n % len(PHASE_COLOURS)],
                 marker="braille",
             )
@@ -110,6 +116,3 @@ class CurvePlot(PlotextPlot):
             plt.vline(eb_epoch, EB_COLOUR)
         self.refresh()
 
-
-def _short(phase: str) -> str:
-    return phase.replace("retrain:", "rt ")
