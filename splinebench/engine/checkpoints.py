@@ -4,40 +4,104 @@ A checkpoint is written after every epoch: model, optimiser, scheduler, hook and
 the event sequence number at that moment. Resuming truncates the store's events after that number and replays the
 steps from there; since every step is seeded from (seed, phase, epoch), the replay re-creates the same events.
 Files are written to a temporary name and renamed, so a kill -9 never leaves half a checkpoint.
+
+Every file holds plain data only — tensors, numbers, strings, lists, tuples, dicts — and is loaded with
+``torch.load(weights_only=True)``: a state file or ticket fetched from a remote board (or anywhere else) cannot run
+code when it is read. The two non-plain things the engine keeps (numpy arrays of partition codes, the scheduler's
+``Counter`` of milestones) are written as tagged dicts and rebuilt on load; anything else must be converted by its
+owner (``to_dict``) before it is saved, and ``atomic_save`` refuses it.
 """
 
 from __future__ import annotations
 
+import collections
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
+from splinebench.engine.state import ResumeState
+from splinebench.errors import BadInputError
+
 STATE_FILE = "state.pt"
+_NDARRAY = "__ndarray__"
+_COUNTER = "__counter__"
+
+
+class UnsafeCheckpointError(BadInputError):
+    """A checkpoint that is not plain data (pickled objects): refused unread."""
+
+
+def to_plain(obj: Any) -> Any:
+    """``obj`` as plain data; numpy arrays and Counters become tagged dicts (``from_plain`` undoes it)."""
+    if obj is None or isinstance(obj, (torch.Tensor, bool, int, float, str)):
+        return obj
+    if isinstance(obj, np.ndarray):
+        return {_NDARRAY: torch.from_numpy(np.ascontiguousarray(obj).copy())}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, collections.Counter):
+        return {_COUNTER: {k: to_plain(v) for k, v in obj.items()}}
+    if isinstance(obj, dict):
+        return {k: to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [to_plain(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(to_plain(v) for v in obj)
+    raise TypeError(f"cannot save a {type(obj).__qualname__} in a checkpoint: convert it to plain data first")
+
+
+def from_plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        if len(obj) == 1 and _NDARRAY in obj:
+            return obj[_NDARRAY].numpy()
+        if len(obj) == 1 and _COUNTER in obj:
+            return collections.Counter({k: from_plain(v) for k, v in obj[_COUNTER].items()})
+        return {k: from_plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [from_plain(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(from_plain(v) for v in obj)
+    return obj
 
 
 def atomic_save(obj: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
+    torch.save(to_plain(obj), tmp)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
 def load(path: Path) -> Any:
-    # Our own files: they hold numpy arrays (partition codes) and plain dicts, so the full unpickler is needed.
-    return torch.load(path, map_location="cpu", weights_only=False)
+    """A checkpoint's plain data; a file that holds anything else is refused without running any of it."""
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnsafeCheckpointError(
+            f"{path}: not a plain-data checkpoint, refused unread (it holds pickled objects, which could run code "
+            f"when loaded: {first[:160]}). A run checkpointed by an older splinebench, which pickled objects, "
+            "cannot be resumed: start it again"
+        ) from None
+    return from_plain(data)
 
 
 def state_path(run_dir: Path) -> Path:
     return run_dir / STATE_FILE
 
 
-def load_state(run_dir: Path) -> dict[str, Any] | None:
+def save_state(state: ResumeState, run_dir: Path) -> None:
+    atomic_save(state.to_dict(), state_path(run_dir))
+
+
+def load_state(run_dir: Path) -> ResumeState | None:
     path = state_path(run_dir)
-    return load(path) if path.is_file() else None
+    return ResumeState.from_dict(load(path)) if path.is_file() else None
 
 
 def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:

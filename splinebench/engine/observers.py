@@ -85,13 +85,18 @@ class PartitionObserver:
         return self.detector.update(value)
 
     def state_dict(self) -> dict[str, Any]:
+        """Plain data (the codes as their arrays), so the checkpoint loads with ``weights_only=True``."""
+        previous = self.previous
         return {
-            "previous": self.previous,
+            "previous": None if previous is None else {
+                "layers": dict(previous.layers), "bits": dict(previous.bits), "n_samples": previous.n_samples,
+            },
             "detector": self.detector.state_dict(),
             "recorder": self.recorder.state_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.previous = state["previous"]
+        previous = state["previous"]
+        self.previous = None if previous is None else PartitionCodes(**previous)
         self.detector.load_state_dict(state["detector"])
         self.recorder.load_state_dict(state["recorder"])

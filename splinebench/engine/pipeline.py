@@ -20,7 +20,6 @@ import platform
 import socket
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,6 @@ from splinebench.engine.events import (
     CheckpointSaved,
     DistanceMatrixRow,
     EarlyBirdFired,
-    EpochFinished,
     Evaluated,
     EventBus,
     ModelFlops,
@@ -49,8 +47,19 @@ from splinebench.engine.events import (
     RunFinished,
     RunStarted,
 )
+from splinebench.engine.loop import Phase, PhaseObserver, run_phase
 from splinebench.engine.observers import PartitionObserver
+from splinebench.engine.phase_observers import (
+    Checkpointer,
+    DenseRecord,
+    EnergyEpochs,
+    HookTickets,
+    PartitionWatch,
+    StopAtEarlyBirds,
+    hook_name,
+)
 from splinebench.engine.plan import INIT_TICKET, BranchPlan, BranchRun, DensePlan, RunPlan, resolve_plan, slug
+from splinebench.engine.state import DenseResult, PhaseProgress, ResumeState
 from splinebench.engine.training import (
     BatchSource,
     check_forward_backward,
@@ -58,13 +67,11 @@ from splinebench.engine.training import (
     evaluate,
     make_optimizer,
     make_scheduler,
-    train_epoch,
 )
 from splinebench.measure.flops import TrainingFlopAccountant, density_weighted_flops, forward_cost
 from splinebench.profiles import Profile, TrainSettings
 from splinebench.prune import (
     PruneContext,
-    TrainingHook,
     apply_plan,
     prunable_layers,
     rebuild_structure,
@@ -104,20 +111,6 @@ def run_started_fields(profile: Profile, plan: RunPlan, device: str, results_dir
     }
 
 
-@dataclass
-class DenseResult:
-    """What a dense phase leaves for its branches."""
-
-    phase: str
-    tickets: dict[str, str]  # "init" | "final" | "eb:<detector>" -> file
-    ticket_epochs: dict[str, int]
-    cum_flops: list[float]  # cumulative training MACs after epoch e (index 0: the initial probe pass)
-    epoch_energy: list[float | None] = field(default_factory=list)  # joules of epoch e (index 0 unused)
-    accuracy: float = 0.0
-    loss: float = 0.0
-    hook_states: dict[str, Any] = field(default_factory=dict)
-
-
 class Pipeline:
     def __init__(
         self,
@@ -126,14 +119,14 @@ class Pipeline:
         run_dir: Path,
         bus: EventBus,
         energy: EnergyWindows | None = None,
-        resume: dict[str, Any] | None = None,
+        resume: ResumeState | None = None,
     ) -> None:
         self.profile = profile
         self.run_id = run_id
         self.run_dir = Path(run_dir)
         self.bus = bus
         self.energy = energy or EnergyWindows(None, bus)
-        self.state: dict[str, Any] = resume or {"seq": 0, "done": {}, "current": None}
+        self.state = resume or ResumeState()
         self.seed = profile.seed
         self.device = resolve_device(profile.device)
 
@@ -155,7 +148,7 @@ class Pipeline:
         self._setup()
         self.plan: RunPlan
         self.plan, self.branches = resolve_plan(self.profile)
-        if emit_start and not self.state["done"].get("started"):
+        if emit_start and not self.state.started:
             self._emit_start()
 
     def dense_groups(self) -> list[str]:
@@ -214,113 +207,80 @@ class Pipeline:
                       host=socket.gethostname(), pid=os.getpid())
         self.bus.emit(ModelFlops, tag="dense", params=self.dense_cost.params, flops=self.dense_cost.flops,
                       unsupported_ops=self.dense_cost.unsupported_ops)
-        self.state["done"]["started"] = True
+        self.state.started = True
         self._save_state()
 
     # -- dense training ----------------------------------------------------------------------------------------
     def _dense_phase(self, dense: DensePlan, members: list[Branch]) -> DenseResult:
         phase, group = dense.phase, dense.group
-        if phase in self.state["done"]:
-            return self.state["done"][phase]
+        if phase in self.state.dense:
+            return self.state.dense[phase]
         hooks = [b.hook for b in members if b.hook is not None]
         trainer_hook = hooks[0] if hooks else None  # hooks of one group share their training penalty
         settings = self.profile.train
         model = self._new_model()
         optimizer = make_optimizer(model, settings.lr, settings.momentum, settings.weight_decay)
-        scheduler = make_scheduler(optimizer, settings.epochs, settings.milestones, settings.gamma)
-        observer = None
+        training = Phase(phase, settings.epochs, model, optimizer,
+                         make_scheduler(optimizer, settings.epochs, settings.milestones, settings.gamma),
+                         self.train, self.test, self.seed, TrainingFlopAccountant(self.dense_cost.flops),
+                         trainer_hook.after_backward if trainer_hook else None)
+        record = DenseRecord(DenseResult(phase, {"init": str(self.run_dir / INIT_TICKET)}, {"init": 0}, []),
+                             training.flops, self.energy)
+
+        def draw(detector: str, epoch: int, model: nn.Module, info: dict[str, Any]) -> None:
+            self._draw_ticket(dense, detector, epoch, model, record.result, info)
+
+        observers: list[PhaseObserver] = [HookTickets(hooks, draw), record]
+        watch = None
         if self.profile.partition.enabled:
-            observer = PartitionObserver(model, self.probe, self.profile.partition, self.profile.early_bird,
-                                         settings.epochs, self.seed)
-        accountant = TrainingFlopAccountant(self.dense_cost.flops)
-        result = DenseResult(phase, {"init": str(self.run_dir / INIT_TICKET)}, {"init": 0}, [])
-        current = self.state.get("current")
-        start_epoch = 1
-        if current and current["phase"] == phase:
-            model.load_state_dict(current["model"])
-            optimizer.load_state_dict(current["optimizer"])
-            scheduler.load_state_dict(current["scheduler"])
-            for hook in hooks:
-                hook.load_state_dict(current["hooks"].get(hook.detector or hook.key, {}))
-            if observer is not None and current.get("observer"):
-                observer.load_state_dict(current["observer"])
-            accountant.total = current["flops_total"]
-            result = current["result"]
-            start_epoch = current["epoch"] + 1
-        else:
+            tracker = PartitionObserver(model, self.probe, self.profile.partition, self.profile.early_bird,
+                                        settings.epochs, self.seed)
+            watch = PartitionWatch(tracker, training.flops, lambda obs: self._emit_partition(phase, obs, tracker),
+                                   draw)
+            observers.append(watch)
+        observers.append(StopAtEarlyBirds(dense, record))
+        checkpointer = Checkpointer(training, observers, self.profile.checkpoint_every, self._checkpoint)
+        start_epoch = self._resume_phase(checkpointer)
+        if start_epoch == 1:
             self.bus.emit(PhaseStarted, phase=phase, kind="dense", epochs=settings.epochs)
-            if observer is not None:
-                accountant.forward_only(observer.probe_size)
-                self._emit_partition(phase, observer.observe(model, 0), observer)
-            result.cum_flops.append(accountant.total)
-            result.epoch_energy.append(None)
+            if watch is not None:
+                self._emit_partition(phase, watch.snapshot(model, 0), watch.observer)
+            record.result.cum_flops.append(training.flops.total)
+            record.result.epoch_energy.append(None)
         self.energy.phase_started(phase)
         phase_t0 = time.time()
-        epoch = start_epoch - 1
-        stopped_early = False
-        for epoch in range(start_epoch, settings.epochs + 1):
-            if self._dense_stop_due(dense, result):
-                stopped_early = True
-                epoch -= 1
-                break
-            for hook in hooks:
-                fired = hook.on_epoch_start(model, epoch)
-                names = [hook.detector or hook.key] if fired is True else list(fired or [])
-                for name in names:
-                    self._draw_ticket(dense, name, epoch - 1, model, result, hook.early_bird_info())
-            t0 = time.time()
-            stats = train_epoch(model, optimizer, self.train.batches(True, epoch_seed(self.seed, phase, epoch)),
-                                trainer_hook.after_backward if trainer_hook else None)
-            lr = optimizer.param_groups[0]["lr"]
-            scheduler.step()
-            accountant.training_step(stats.samples)
-            observation = None
-            if observer is not None:
-                accountant.forward_only(observer.probe_size)
-                observation = observer.observe(model, epoch)
-            test = evaluate(model, self.test.batches(False))
-            t1 = time.time()
-            epoch_flops = accountant.total - result.cum_flops[-1]
-            result.cum_flops.append(accountant.total)
-            self.bus.emit(EpochFinished, phase=phase, epoch=epoch, train_loss=stats.loss, train_acc=stats.accuracy,
-                          test_loss=test.loss, test_acc=test.accuracy, lr=lr, seconds=t1 - t0, samples=stats.samples,
-                          training_flops=epoch_flops)
-            result.epoch_energy.append(self.energy.epoch(phase, epoch, t0, t1))
-            if observation is not None:
-                self._emit_partition(phase, observation, observer)
-                if observation.eb_fired_now:
-                    info = {"eps": observer.detector.eps, "window": observer.detector.window,
-                            "fifo": observer.detector.fifo}
-                    self._draw_ticket(dense, "spline", epoch, model, result, info)
-            result.accuracy, result.loss = test.accuracy, test.loss
-            self._checkpoint(phase, epoch, model, optimizer, scheduler, hooks, observer, accountant, result)
+        epoch, stopped_early = run_phase(training, self.bus, [*observers, checkpointer], start_epoch)
+        result = record.result
         # the final dense model: the "Unpruned" row, and the fallback of an EB that never fired
         final = self.run_dir / dense.final_ticket
         checkpoints.atomic_save(checkpoints.cpu_state(model), final)
         result.tickets["final"] = str(final)
         result.ticket_epochs["final"] = epoch
-        result.hook_states = {(h.detector or h.key): h.state_dict() for h in hooks}
+        result.hook_states = {hook_name(h): h.state_dict() for h in hooks}
         self.bus.emit(PhaseFinished, phase=phase, epochs=epoch, seconds=time.time() - phase_t0,
-                      training_flops=accountant.total, stopped_early=stopped_early)
+                      training_flops=training.flops.total, stopped_early=stopped_early)
         self.energy.phase_finished(phase)
         if not group:
             self.bus.emit(
                 Evaluated, pruner="dense", ratio=0.0, accuracy=result.accuracy, loss=result.loss, ticket="final",
                 eb_epoch=result.ticket_epochs.get("eb:spline"), dense_phase=phase, phase=phase, ticket_epoch=epoch,
-                dense_training_flops=accountant.total,
-                retrain_training_flops=0.0, total_training_flops=accountant.total, params=self.dense_cost.params,
+                dense_training_flops=training.flops.total,
+                retrain_training_flops=0.0, total_training_flops=training.flops.total, params=self.dense_cost.params,
                 flops=self.dense_cost.flops, dense_energy_j=_sum(result.epoch_energy[1:]), retrain_energy_j=None,
                 total_energy_j=_sum(result.epoch_energy[1:]),
             )
-        self.state["done"][phase] = result
-        self.state["current"] = None
+        self.state.dense[phase] = result
+        self.state.current = None
         self._save_state()
         return result
 
-    def _dense_stop_due(self, dense: DensePlan, result: DenseResult) -> bool:
-        """Stop dense training once every member's EB ticket is drawn and none needs the final model (Alg. 1)."""
-        needed = dense.stop_after
-        return needed is not None and all(f"eb:{name}" in result.tickets for name in needed)
+    def _resume_phase(self, checkpointer: Checkpointer) -> int:
+        """The epoch to start from: 1, or the one after the checkpoint of this phase (everything restored)."""
+        current = self.state.current
+        if current is None or current.phase != checkpointer.phase.name:
+            return 1
+        checkpointer.restore(current)
+        return current.epoch + 1
 
     def _draw_ticket(self, dense: DensePlan, detector: str, epoch: int, model: nn.Module, result: DenseResult,
                      info: dict[str, Any]) -> None:
@@ -345,7 +305,7 @@ class Pipeline:
     # -- branches -------------------------------------------------------------------------------------------------
     def _branch(self, branch: Branch, spec: BranchPlan, run: BranchRun, dense: DenseResult | None) -> None:
         phase, ratio = run.phase, run.ratio
-        if phase in self.state["done"]:
+        if self.state.finished(phase):
             return
         if branch.pruner is None:
             self.bus.emit(PrunerFailed, pruner=branch.label, ratio=ratio, error=branch.error or "?", stage="import",
@@ -362,7 +322,7 @@ class Pipeline:
                           stage=stage, phase=phase)
             (self.run_dir / "errors").mkdir(exist_ok=True)
             (self.run_dir / "errors" / f"{slug(phase)}.txt").write_text(traceback.format_exc())
-            self.state["current"] = None
+            self.state.current = None
         self._mark_done(phase)
 
     def _ticket(self, spec: BranchPlan, run: BranchRun, dense: DenseResult | None) -> tuple[str, str, int]:
@@ -380,13 +340,13 @@ class Pipeline:
     def _pruned_model(self, branch: Branch, spec: BranchPlan, run: BranchRun,
                       dense: DenseResult | None) -> tuple[nn.Module, dict[str, Any]]:
         phase, ratio = run.phase, run.ratio
-        current = self.state.get("current")
-        if current and current["phase"] == phase:  # resuming inside this branch's retraining
+        current = self.state.current
+        if current is not None and current.phase == phase and current.branch is not None:  # resuming its retraining
             model = self._new_model()
-            structure = current["structure"]
+            structure = current.branch["structure"]
             rebuild_structure(model, self.example, structure["history"], structure.get("masks"))
-            model.load_state_dict(current["model"])
-            return model.to(self.device), current["plan_info"]
+            model.load_state_dict(current.model)
+            return model.to(self.device), current.branch
         ticket, path, ticket_epoch = self._ticket(spec, run, dense)
         model = self._new_model()
         model.load_state_dict(checkpoints.load(Path(path)))
@@ -434,37 +394,20 @@ class Pipeline:
         settings: TrainSettings = spec.retrain_settings()  # [retrain] with this pruner's own keys over it
         hook = branch.hook if branch.hook is not None and branch.hook.during_retrain else None
         optimizer = make_optimizer(model, settings.lr, settings.momentum, settings.weight_decay)
-        scheduler = make_scheduler(optimizer, max(settings.epochs, 1), settings.milestones, settings.gamma)
-        accountant = TrainingFlopAccountant(info["flops"])
-        energy: list[float | None] = []
-        start_epoch = 1
-        current = self.state.get("current")
-        if current and current["phase"] == phase:
-            optimizer.load_state_dict(current["optimizer"])
-            scheduler.load_state_dict(current["scheduler"])
-            accountant.total = current["flops_total"]
-            energy = current["result"]
-            start_epoch = current["epoch"] + 1
-        else:
+        training = Phase(phase, settings.epochs, model, optimizer,
+                         make_scheduler(optimizer, max(settings.epochs, 1), settings.milestones, settings.gamma),
+                         self.train, self.test, self.seed, TrainingFlopAccountant(info["flops"]),
+                         hook.after_backward if hook else None)
+        energy = EnergyEpochs(self.energy, phase)
+        checkpointer = Checkpointer(training, [energy], self.profile.checkpoint_every, self._checkpoint, branch=info)
+        start_epoch = self._resume_phase(checkpointer)
+        if start_epoch == 1:
             self.bus.emit(PhaseStarted, phase=phase, kind="retrain", epochs=settings.epochs, pruner=branch.label,
                           ratio=ratio)
         self.energy.phase_started(phase)
         phase_t0 = time.time()
-        for epoch in range(start_epoch, settings.epochs + 1):
-            t0 = time.time()
-            stats = train_epoch(model, optimizer, self.train.batches(True, epoch_seed(self.seed, phase, epoch)),
-                                hook.after_backward if hook else None)
-            lr = optimizer.param_groups[0]["lr"]
-            scheduler.step()
-            flops = accountant.training_step(stats.samples)
-            test = evaluate(model, self.test.batches(False))
-            t1 = time.time()
-            self.bus.emit(EpochFinished, phase=phase, epoch=epoch, train_loss=stats.loss, train_acc=stats.accuracy,
-                          test_loss=test.loss, test_acc=test.accuracy, lr=lr, seconds=t1 - t0, samples=stats.samples,
-                          training_flops=flops)
-            energy.append(self.energy.epoch(phase, epoch, t0, t1))
-            self._checkpoint(phase, epoch, model, optimizer, scheduler, [], None, accountant, energy,
-                             structure=info["structure"], plan_info=info)
+        run_phase(training, self.bus, [energy, checkpointer], start_epoch)
+        accountant = training.flops
         test = evaluate(model, self.test.batches(False))
         self._save_pruned(run, model, info)
         self.bus.emit(PhaseFinished, phase=phase, epochs=settings.epochs, seconds=time.time() - phase_t0,
@@ -475,7 +418,7 @@ class Pipeline:
         ticket_epoch = dense.ticket_epochs.get(ticket_key, info["ticket_epoch"])
         dense_flops = 0.0 if info["ticket"] == "init" else dense.cum_flops[ticket_epoch]
         dense_energy = None if info["ticket"] == "init" else _sum(dense.epoch_energy[1 : ticket_epoch + 1])
-        retrain_energy = _sum(energy)
+        retrain_energy = _sum(energy.joules)
         self.bus.emit(
             Evaluated, pruner=branch.label, ratio=ratio, accuracy=test.accuracy, loss=test.loss,
             ticket=info["ticket"], eb_epoch=dense.ticket_epochs.get(f"eb:{run.detector}"),
@@ -485,7 +428,7 @@ class Pipeline:
             sparse_flops=info["sparse_flops"], dense_energy_j=dense_energy, retrain_energy_j=retrain_energy,
             total_energy_j=None if retrain_energy is None else (dense_energy or 0.0) + retrain_energy,
         )
-        self.state["current"] = None
+        self.state.current = None
 
     def _save_pruned(self, run: BranchRun, model: nn.Module, info: dict[str, Any]) -> None:
         """The retrained model as (registry name, pruning history, masks, state_dict): no pickled class needed."""
@@ -498,31 +441,21 @@ class Pipeline:
         )
 
     # -- checkpoints -------------------------------------------------------------------------------------------
-    def _checkpoint(self, phase: str, epoch: int, model: nn.Module, optimizer: Any, scheduler: Any,
-                    hooks: list[TrainingHook], observer: PartitionObserver | None,
-                    accountant: TrainingFlopAccountant, result: Any, **extra: Any) -> None:
-        if epoch % self.profile.checkpoint_every:
-            return
+    def _checkpoint(self, progress: PhaseProgress) -> None:
         path = checkpoints.state_path(self.run_dir)
-        self.bus.emit(CheckpointSaved, phase=phase, epoch=epoch, path=str(path))
-        self.state["current"] = {
-            "phase": phase, "epoch": epoch, "model": checkpoints.cpu_state(model),
-            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "hooks": {(h.detector or h.key): h.state_dict() for h in hooks},
-            "observer": observer.state_dict() if observer is not None else None,
-            "flops_total": accountant.total, "result": result, **extra,
-        }
+        self.bus.emit(CheckpointSaved, phase=progress.phase, epoch=progress.epoch, path=str(path))
+        self.state.current = progress
         self._save_state()
 
     def _mark_done(self, phase: str) -> None:
-        self.state["done"][phase] = True
-        self.state["current"] = None
+        self.state.branches.append(phase)
+        self.state.current = None
         self._save_state()
 
     def _save_state(self) -> None:
         self.before_checkpoint()
-        self.state["seq"] = self.bus.seq
-        checkpoints.atomic_save(self.state, checkpoints.state_path(self.run_dir))
+        self.state.seq = self.bus.seq
+        checkpoints.save_state(self.state, self.run_dir)
         self.after_checkpoint()
 
     # -- extension points: what a caller adds around every write of the resume state ------------------------------
@@ -532,7 +465,7 @@ class Pipeline:
 
     def after_checkpoint(self) -> None:
         """Runs after the resume state is written (a sweep task publishes its files and honours a hold here);
-        ``self.state["current"]`` is the phase and epoch just saved, or None between phases."""
+        ``self.state.current`` is the phase and epoch just saved, or None between phases."""
 
 
 def _reinitialise(model: nn.Module, seed: int) -> None:

@@ -104,15 +104,15 @@ def resume(store_path: str, run_id: str, sinks: Iterable[Sink] = (), meter: Any 
     if state is None:
         raise BadInputError(f"run {run_id} has no checkpoint in {run_dir}; start it again instead")
     writer = StoreWriter(store_path)
-    writer.truncate_after(run_id, state["seq"])
-    bus = EventBus(run_id, start_seq=state["seq"])
+    writer.truncate_after(run_id, state.seq)
+    bus = EventBus(run_id, start_seq=state.seq)
     bus.subscribe(writer)
     for sink in sinks:
         bus.subscribe(sink)
     # RunResumed is bookkeeping, not part of the reproducible stream: it is stored out of band.
     writer.set_run_fields(run_id, pid=os.getpid(), status="running")
     for sink in sinks:
-        sink(RunResumed(run_id=run_id, seq=state["seq"], ts=time.time(), from_seq=state["seq"], pid=os.getpid()))
+        sink(RunResumed(run_id=run_id, seq=state.seq, ts=time.time(), from_seq=state.seq, pid=os.getpid()))
     pipeline = Pipeline(profile, run_id, run_dir, bus, EnergyWindows(meter, bus), resume=state)
     return run_id, _drive(pipeline, bus, writer)
 

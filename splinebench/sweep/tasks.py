@@ -24,7 +24,8 @@ from typing import Any
 
 from splinebench.engine import checkpoints
 from splinebench.engine.events import Event, EventBus
-from splinebench.engine.pipeline import DenseResult, Pipeline
+from splinebench.engine.pipeline import Pipeline
+from splinebench.engine.state import DenseResult
 from splinebench.profiles import profile_from_dict
 from splinebench.sweep.plan import BranchTask, DenseTask
 from splinebench.sweep.storage import ATTEMPTS, EVENTS, HOLD, RESULT, STATE, Storage
@@ -50,6 +51,17 @@ class TaskResult:
     @property
     def node(self) -> str:
         return self.attempts[-1]["node"] if self.attempts else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (what ``result.pt`` holds: loaded with ``weights_only=True``)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["dense"] = None if self.dense is None else self.dense.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaskResult:
+        dense = data.get("dense")
+        return cls(**{**data, "dense": None if dense is None else DenseResult.from_dict(dense)})
 
 
 def where() -> dict[str, Any]:
@@ -128,9 +140,9 @@ class TaskPipeline(Pipeline):
 
     def after_checkpoint(self) -> None:
         self.publish()
-        current = self.state.get("current")
+        current = self.state.current
         if current is not None:
-            self._wait_while_held(current["phase"], current["epoch"])
+            self._wait_while_held(current.phase, current.epoch)
 
     def publish(self) -> None:
         tickets = {f"tickets/{p.name}" for p in (self.run_dir / "tickets").glob("*.pt")} - self.published
@@ -192,15 +204,15 @@ def _run(key: str, kind: str, profile_data: dict[str, Any], storage: Storage, th
     started = time.time()
     state = checkpoints.load_state(task_dir)
     log = EventLog(task_dir / EVENTS)
-    if state is not None and not log.restore(state["seq"]):
+    if state is not None and not log.restore(state.seq):
         state = None  # the log lost events the checkpoint counts: start the task again (it is deterministic)
     if state is None:
         for stale in (task_dir / STATE, task_dir / EVENTS):
             stale.unlink(missing_ok=True)
-    current = (state or {}).get("current")
+    current = state.current if state is not None else None
     attempt = {
         "attempt": len(_read_lines(task_dir / ATTEMPTS)) + 1, "started": started, **where(),
-        "resumed_from": {"phase": current["phase"], "epoch": current["epoch"]} if current else None,
+        "resumed_from": {"phase": current.phase, "epoch": current.epoch} if current else None,
     }
     with open(task_dir / ATTEMPTS, "a") as fh:
         fh.write(json.dumps(attempt) + "\n")
@@ -210,7 +222,7 @@ def _run(key: str, kind: str, profile_data: dict[str, Any], storage: Storage, th
     if device is not None:
         changes["device"] = device
     profile = profile_from_dict({**profile_data, **changes})
-    bus = EventBus(key, start_seq=state["seq"] if state else 0)
+    bus = EventBus(key, start_seq=state.seq if state else 0)
     bus.subscribe(log)
     bus.subscribe(_live(key, progress))
     pipe = TaskPipeline(profile, key, task_dir, bus, resume=state, task_key=key, storage=storage, log=log,
@@ -223,7 +235,7 @@ def _run(key: str, kind: str, profile_data: dict[str, Any], storage: Storage, th
         log.close()
     result = TaskResult(key, kind, log.read(), device=str(pipe.device), attempts=_read_lines(task_dir / ATTEMPTS),
                         seconds=time.time() - started, **extra)
-    checkpoints.atomic_save({f.name: getattr(result, f.name) for f in dataclasses.fields(result)}, task_dir / RESULT)
+    checkpoints.atomic_save(result.to_dict(), task_dir / RESULT)
     storage.publish(key, [EVENTS, ATTEMPTS, RESULT])
     return result
 
@@ -243,8 +255,7 @@ def _read_lines(path: Path) -> list[dict[str, Any]]:
 
 
 def load_result(path: Path) -> TaskResult:
-    data = checkpoints.load(path)
-    return TaskResult(**data)
+    return TaskResult.from_dict(checkpoints.load(path))
 
 
 def read_result(storage: Storage, key: str) -> TaskResult | None:
