@@ -135,7 +135,15 @@ class PrunerEntry(_Strict):
 class PruneSettings(_Strict):
     ratios: list[float] = Field(default_factory=lambda: [0.3, 0.5, 0.7])
     pruners: list[PrunerEntry] = Field(default_factory=lambda: [PrunerEntry(name="spline")])
-    calibration_batches: int = Field(8, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_keys(cls, data: Any) -> Any:
+        # prune.calibration_batches was validated and never read: each data-driven pruner takes its own count
+        if isinstance(data, dict) and "calibration_batches" in data:
+            raise ValueError("calibration_batches is not a setting (it was never used): a data-driven pruner takes "
+                             "its own, e.g. options = { batches = 4 } for thinet or snip")
+        return data
 
     @field_validator("ratios")
     @classmethod

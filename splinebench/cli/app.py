@@ -76,7 +76,16 @@ def run(
     tui: Annotated[bool, typer.Option("--tui", help="Run with the dashboard attached.")] = False,
 ) -> None:
     """Train dense (with spline EB detection) -> prune with every pruner -> retrain -> evaluate."""
-    if tui and profile is not None:
+    if tui:
+        # the dashboard starts a plain local run of PROFILE with its --set overrides; say so rather than drop the rest
+        dropped = [flag for flag, given in (("--resume", resume is not None), ("--json", json_out),
+                                            ("--energy", energy is not None), ("--on", on is not None),
+                                            ("--run-id", run_id is not None), ("--event-log", event_log is not None))
+                   if given]
+        if dropped or profile is None:
+            what = ", ".join(dropped) if dropped else "a run without a PROFILE"
+            raise BadInputError(f"--tui cannot honour {what}: it starts `splinebench run PROFILE [--set ...]` "
+                                "locally. Run without --tui and watch the run with `splinebench tui`")
         from splinebench.cli.tui import run_with_dashboard
 
         run_with_dashboard(profile, set_ or [], store)

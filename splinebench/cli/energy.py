@@ -146,5 +146,8 @@ def _probe(
 @meters_app.command("list")
 def list_meters() -> None:
     """The meter URL schemes, with an example and what each measures."""
+    from splinebench.measure.energy.registry import load_plugins
+
+    load_plugins()
     for entry in METERS:
         typer.echo(f"{entry.name:7} {entry.meta.get('example', ''):44} {entry.meta.get('what', '')}")

@@ -97,7 +97,7 @@ def tiny_run(installed_plugin: Path, tmp_path_factory: pytest.TempPathFactory) -
         "name": "baselines-tiny", "device": "cpu", "seeds": [0],
         "model": {"name": "convnet-small"}, "data": {"name": "digits", "batch_size": 128},
         "train": {"epochs": 2, "lr": 0.05}, "partition": {"probe_size": 64},
-        "prune": {"ratios": [0.5], "pruners": pruners, "calibration_batches": 2},
+        "prune": {"ratios": [0.5], "pruners": pruners},
         "retrain": {"epochs": 1, "lr": 0.01},
     })
     store = tmp_path_factory.mktemp("store") / "results.sqlite"

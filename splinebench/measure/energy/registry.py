@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import inspect
+from importlib.metadata import entry_points
 from typing import Any
 
 from splinebench.errors import BadInputError
@@ -65,10 +67,34 @@ def open_meter(
     ``options`` go to the meter's constructor (e.g. ``known_hosts``, ``client_keys``, ``config`` for SSH;
     ``root`` for RAPL and local Jetson sysfs).
     """
-    scheme = meter_scheme(url)
-    factory = METERS.get(scheme)
-    if scheme == "ssh":
-        return factory(url, accept_new_host=accept_new_host, interval_ms=interval_ms, **options)
+    load_plugins()
+    factory = METERS.get(meter_scheme(url))
     if accept_new_host:
-        raise BadInputError(f"--accept-new-host only applies to ssh:// meters, not {url!r}")
+        if "accept_new_host" not in inspect.signature(factory).parameters:
+            raise BadInputError(f"--accept-new-host only applies to ssh:// meters (those that reach a host), not {url!r}")
+        options["accept_new_host"] = True
     return factory(url, interval_ms=interval_ms, **options)
+
+
+_loaded = False
+
+
+def load_plugins() -> None:
+    """Register the meters other packages declare in the ``splinebench.energy_meters`` entry-point group (once).
+
+    Each entry point names a factory ``(url, *, interval_ms=1000, **options) -> EnergyMeter``; its name is the URL
+    scheme. One that fails to load is skipped (``splinebench energy list`` does not need it to run a benchmark).
+    """
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for ep in entry_points(group="splinebench.energy_meters"):
+        if ep.name in METERS:
+            continue
+        try:
+            factory = ep.load()
+        except Exception:  # noqa: BLE001 - a broken plug-in must not stop the built-in meters
+            continue
+        doc = (inspect.getdoc(factory) or "").splitlines()
+        METERS.register(ep.name, factory, example=f"{ep.name}:...", what=doc[0] if doc else f"plug-in {ep.value}")
