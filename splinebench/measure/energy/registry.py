@@ -71,7 +71,8 @@ def open_meter(
     factory = METERS.get(meter_scheme(url))
     if accept_new_host:
         if "accept_new_host" not in inspect.signature(factory).parameters:
-            raise BadInputError(f"--accept-new-host only applies to ssh:// meters (those that reach a host), not {url!r}")
+            raise BadInputError(f"--accept-new-host only applies to ssh:// meters (those that reach a host), "
+                                f"not {url!r}")
         options["accept_new_host"] = True
     return factory(url, interval_ms=interval_ms, **options)
 
