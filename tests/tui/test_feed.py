@@ -117,3 +117,16 @@ def test_a_store_that_is_not_sqlite_raises_a_store_error_naming_the_file(tmp_pat
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="store.sqlite"):
         StoreReader(bad)
+
+
+def test_the_runs_list_counts_the_branches_of_the_run_plan_each_entry_over_its_own_ratios(tmp_path: Path) -> None:
+    run = SyntheticRun(layers=3, epochs=10, ratios=(0.3, 0.5, 0.7))
+    writer = StoreWriter(tmp_path / "store.sqlite")
+    events = list(run.start())
+    plan = events[0]["plan"]
+    plan["branches"][0]["runs"] = plan["branches"][0]["runs"][:1]  # "spline" at 30% only
+    plan["branch_count"] = 4
+    writer.write_many(events)
+    runs = RunsFeed()
+    runs.poll(StoreReader(tmp_path / "store.sqlite"))
+    assert runs.summaries[run.run_id].retrain_planned == 4  # not 2 pruners x 3 ratios
