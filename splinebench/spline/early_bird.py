@@ -25,9 +25,12 @@ ANCHORS = ("consecutive", "current")
 
 
 class EarlyBirdDetector:
-    """Algorithm 1's FIFO test on partition distances (mean of layers by default, see ``distance.py``)."""
+    """Algorithm 1's FIFO test on partition distances (mean of layers by default, see ``distance.py``).
 
-    def __init__(self, eps: float = 0.15, window: int = 2, anchor: str = "consecutive") -> None:
+    ``eps`` and ``window`` have no defaults here: the profile model (``EarlyBirdSettings``) is their one home.
+    """
+
+    def __init__(self, eps: float, window: int, anchor: str = "consecutive") -> None:
         if anchor not in ANCHORS:
             raise ValueError(f"anchor must be one of {ANCHORS}, got {anchor!r}")
         if window < 1:
