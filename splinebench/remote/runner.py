@@ -29,12 +29,11 @@ from splinebench.engine.events import Event
 from splinebench.engine.run import new_run_id, preflight, run_dir_for
 from splinebench.errors import BadInputError
 from splinebench.profiles import Profile
-from splinebench.remote.protocol import ProtocolError, Tail, check_event, event_of, parse_line, sequence_number
+from splinebench.remote.intake import TERMINAL, EventIntake
 from splinebench.remote.session import ConnectOptions, RemoteError, RemoteSession, remote_path
 from splinebench.store import StoreReader, StoreWriter
 
 Sink = Callable[[Event], None]
-TERMINAL = {"run_finished", "run_failed"}
 STOP_GRACE_S = 8.0  # SIGINT -> SIGTERM: a run checkpoints at the end of its current step, which on a board can take s
 READ_CHUNK = 1 << 20  # bytes of the board's log read per request: a huge log is read in steps, never all at once
 
@@ -217,66 +216,34 @@ async def _follow(store_path: str, options: RemoteOptions, sinks: list[Sink], re
         meter = await _start_meter(options)
     windows = _EnergyWindows(meter, writer, remote.run_id)
     log = remote_path(remote.remote_dir, "events.jsonl")
-    last_seq = writer.last_seq(remote.run_id)
-    previous = _recorded_remote(writer, remote.run_id)
-    tail = Tail(int(previous.get("log_offset", 0)) if last_seq else 0)
-    outcome: str | None = None
-    offsets: list[dict[str, float]] = [*previous.get("clock_offsets", []),
+    details = _recorded_remote(store_path, remote.run_id)
+    offsets: list[dict[str, float]] = [*details.get("clock_offsets", []),
                                        {"t": time.time(), "offset_s": session.clock_offset_s}]
-    details = {"url": options.connect.url, "host": remote.host, "remote_run_id": remote.run_id, "pid": remote.pid,
-               "remote_dir": remote.remote_dir, "clock_offsets": offsets, "log_offset": tail.consumed,
-               "protocol_errors": list(previous.get("protocol_errors", [])),
-               "protocol_error_count": int(previous.get("protocol_error_count", 0))}
-    rejected = _Rejections(details, options.warn, remote.run_id)
+    details.update({"url": options.connect.url, "host": remote.host, "remote_run_id": remote.run_id,
+                    "pid": remote.pid, "remote_dir": remote.remote_dir, "clock_offsets": offsets})
+    intake = EventIntake(writer, remote.run_id, details, sinks=sinks, warn=options.warn, observe=windows.observe,
+                         results_dir=str(run_dir_for(store_path, remote.run_id)))
+    outcome: str | None = None
     try:
         while outcome is None:
             try:
-                data = await session.read_from(log, tail.offset, READ_CHUNK)
-                for line in tail.feed(data):
-                    try:
-                        payload = parse_line(line)
-                        if sequence_number(payload, remote.run_id) <= last_seq:
-                            continue  # already stored before a reconnect or an attach
-                        clean = check_event(payload, remote.run_id, last_seq + 1)
-                    except ProtocolError as exc:
-                        rejected.add(line.offset, str(exc))
-                        continue
-                    writer.write(clean)
-                    last_seq = clean["seq"]
-                    if clean["type"] == "run_started":
-                        local_dir = run_dir_for(store_path, remote.run_id)
-                        writer.set_run_fields(remote.run_id, remote=details, results_dir=str(local_dir))
-                    windows.observe(clean)
-                    event = event_of(clean)
-                    for sink in sinks:
-                        try:
-                            sink(event)
-                        except Exception as exc:  # noqa: BLE001 - a watcher must never stop the follower (EventBus)
-                            options.warn(f"run {remote.run_id}: showing event {clean['seq']} ({clean['type']}) "
-                                         f"failed: {type(exc).__name__}: {exc}")
-                    if clean["type"] in TERMINAL:
-                        outcome = clean["type"]
-                        break
-                if details["log_offset"] != tail.consumed or rejected.changed:
-                    details["log_offset"] = tail.consumed
-                    writer.set_run_fields(remote.run_id, remote=details)
-                    rejected.changed = False
+                data = await session.read_from(log, intake.tail.offset, READ_CHUNK)
+                outcome = intake.feed(data)
                 windows.flush()
                 # the run died without a last word? (one more read: the log may have grown meanwhile)
                 if (len(data) < READ_CHUNK and outcome is None
                         and not await session.run_alive(remote.pid, remote.run_id)
-                        and not await session.read_from(log, tail.offset, 1)):
+                        and not await session.read_from(log, intake.tail.offset, 1)):
                     outcome = "vanished"
-                    if rejected.count:
-                        writer.set_run_fields(remote.run_id, status="failed", error=rejected.summary())
-                    else:
-                        writer.set_run_fields(remote.run_id, status="interrupted")
+                    intake.ended_without_last_word()
                 if outcome is None and len(data) < READ_CHUNK:
                     await asyncio.sleep(options.poll_s)
             except (OSError, asyncio.TimeoutError, ConnectionError, _ssh_errors()) as exc:
                 await _reconnect(session, options, exc)
                 offsets.append({"t": time.time(), "offset_s": session.clock_offset_s})
-                writer.set_run_fields(remote.run_id, remote=details)
+                intake.save()
+                if intake.last_seq:
+                    writer.set_run_fields(remote.run_id, remote=details)
     except (KeyboardInterrupt, asyncio.CancelledError):
         if options.stop_on_exit and outcome is None:
             _, last = await _stop_on(session, remote)
@@ -298,56 +265,24 @@ async def _follow(store_path: str, options: RemoteOptions, sinks: list[Sink], re
                     options.warn(f"run {remote.run_id}: not fetched: {skipped}")
             except Exception as exc:  # noqa: BLE001 - the results are in the store; files can be fetched later
                 writer.set_run_fields(remote.run_id, error=f"fetch failed: {exc}")
-        known = last_seq > 0
         writer.close()
         await session.close()
-    if not known and rejected.count:
-        raise RemoteError(f"nothing of remote run {remote.run_id} was recorded: {rejected.summary()}")
+    if not intake.last_seq and intake.rejections:
+        raise RemoteError(f"nothing of remote run {remote.run_id} was recorded: {intake.summary()}")
     return outcome == "run_finished"
 
 
-def _recorded_remote(writer: StoreWriter, run_id: str) -> dict[str, Any]:
+def _recorded_remote(store_path: str, run_id: str) -> dict[str, Any]:
     """What an earlier follower recorded about this remote run (where it stopped reading, what it rejected)."""
-    row = writer.conn.execute("SELECT remote FROM runs WHERE id=?", (run_id,)).fetchone()
     try:
-        recorded = json.loads(row[0]) if row and row[0] else {}
-    except ValueError:
-        recorded = {}
-    return recorded if isinstance(recorded, dict) else {}
-
-
-class _Rejections:
-    """Lines of the board's log that were not stored: kept (the first few) in the run's remote details, and said."""
-
-    KEEP = 20
-    SAY = 5
-
-    def __init__(self, details: dict[str, Any], warn: Callable[[str], None], run_id: str) -> None:
-        self.details = details
-        self.warn = warn
-        self.run_id = run_id
-        self.said = 0
-        self.changed = False
-
-    @property
-    def count(self) -> int:
-        return int(self.details["protocol_error_count"])
-
-    def add(self, offset: int, why: str) -> None:
-        self.details["protocol_error_count"] = self.count + 1
-        if len(self.details["protocol_errors"]) < self.KEEP:
-            self.details["protocol_errors"].append({"offset": offset, "why": why})
-        self.changed = True
-        if self.said < self.SAY:
-            self.said += 1
-            more = " (further rejections are counted, not shown)" if self.said == self.SAY else ""
-            self.warn(f"run {self.run_id}: rejected a line of the board's event log at byte {offset}: {why}; "
-                      f"it was not stored{more}")
-
-    def summary(self) -> str:
-        first = self.details["protocol_errors"][0] if self.details["protocol_errors"] else {"offset": "?", "why": "?"}
-        return (f"remote-protocol-error: {self.count} line(s) of the board's event log rejected, first at byte "
-                f"{first['offset']}: {first['why']}")
+        reader = StoreReader(store_path)
+        try:
+            row = reader.run(run_id)
+        finally:
+            reader.close()
+    except BadInputError:  # not recorded yet: the first follower of a new run
+        return {}
+    return dict(row.remote) if row.id == run_id and isinstance(row.remote, dict) else {}
 
 
 def _ssh_errors() -> type[BaseException]:
