@@ -247,7 +247,6 @@ def test_hostile_lines_never_crash_never_touch_another_run_and_leave_the_run_hon
         intake, writer = _intake(store, warnings, sinks=(progress,))
         with progress:
             intake.feed(_line(_started(RUN)))
-            fed = 0
             for _ in range(data.draw(st.integers(min_value=1, max_value=6))):
                 if data.draw(st.booleans()):  # now and then a good event in between
                     intake.feed(_line(_epoch(RUN, intake.last_seq + 1, epoch=intake.last_seq)))
@@ -255,7 +254,6 @@ def test_hostile_lines_never_crash_never_touch_another_run_and_leave_the_run_hon
                 split = data.draw(st.integers(min_value=0, max_value=len(chunk)))
                 intake.feed(chunk[:split])  # lines arrive in arbitrary pieces, as over a link
                 intake.feed(chunk[split:])
-                fed += 1
             if intake.outcome is None:
                 intake.ended_without_last_word()
         writer.close()
