@@ -152,7 +152,8 @@ def _warn(message: str) -> None:
 
 
 class _interrupted_marks:  # noqa: N801 - used as a context manager, named like one
-    """On Ctrl-C (or SIGTERM) record the run as interrupted in its store, then let the interrupt go on."""
+    """On Ctrl-C (or SIGTERM) record the run as interrupted in its store and say how to resume it, then let the
+    interrupt go on (exit 130)."""
 
     def __init__(self, store: str, run_id: str) -> None:
         self.store, self.run_id = store, run_id
@@ -180,6 +181,9 @@ class _interrupted_marks:  # noqa: N801 - used as a context manager, named like 
                     writer.set_run_fields(row.id, status="interrupted")
                 finally:
                     writer.close()
+                # typer turns the interrupt into a silent exit 130: say here what happened and what to do
+                err.print(f"run {row.id} interrupted; resume with `splinebench run --resume {row.id}`",
+                          highlight=False, markup=False)
 
 
 def _open_meter(url: str, accept_new_host: bool, idle_seconds: float = 3.0):
