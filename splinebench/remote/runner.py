@@ -121,6 +121,9 @@ async def _stop_remote(connect: ConnectOptions, remote: RemoteRun, status: str, 
     await session.open()
     try:
         if not await session.run_alive(remote.pid, remote.run_id):
+            if status == "running":
+                return (f"remote run {remote.run_id} (pid {remote.pid}) has already ended on the board; "
+                        f"`splinebench runs attach {remote.run_id}` records how it ended")
             return f"remote run {remote.run_id} (pid {remote.pid}) is not running; it is {status} here"
         how, last = await _stop_on(session, remote)
         writer = StoreWriter(store_path)
