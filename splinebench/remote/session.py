@@ -155,7 +155,7 @@ class RemoteSession:
         return (await self.run(command)).exit_status == 0
 
     async def signal(self, pid: int, name: str = "INT") -> bool:
-        return (await self.run(f"kill -{_signal_name(name)} {int(pid)} 2>/dev/null")).exit_status == 0
+        return (await self.run(f"kill -s {_signal_name(name)} -- {int(pid)} 2>/dev/null")).exit_status == 0
 
     async def signal_group(self, pid: int, name: str = "INT") -> bool:
         """Signal the process group a detached run leads (the run and its children, e.g. data loader workers)."""
@@ -163,7 +163,8 @@ class RemoteSession:
         pid = int(pid)
         if pid <= 1:
             return False
-        return (await self.run(f"kill -{sig} -- -{pid} 2>/dev/null || kill -{sig} {pid} 2>/dev/null")).exit_status == 0
+        command = f"kill -s {sig} -- -{pid} 2>/dev/null || kill -s {sig} -- {pid} 2>/dev/null"  # POSIX forms
+        return (await self.run(command)).exit_status == 0
 
     # -- files ------------------------------------------------------------------------------------------------
     # SFTP when the host offers it; otherwise (sshd without a `Subsystem sftp` line) plain commands on exec channels,
