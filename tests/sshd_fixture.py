@@ -89,7 +89,7 @@ class LoopbackSSHD:
     """One sshd on a free loopback port, configured entirely inside ``workdir``."""
 
     def __init__(self, workdir: Path, *, bin_dirs: Iterable[Path] = (), env: dict[str, str] | None = None,
-                 sshd: str | None = None) -> None:
+                 sshd: str | None = None, sftp: bool = True) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.sshd = sshd or find_sshd()
@@ -98,6 +98,7 @@ class LoopbackSSHD:
         self.user = getpass.getuser()
         self.bin_dirs = [Path(b) for b in bin_dirs]
         self.env = dict(env or {})
+        self.sftp = sftp  # False: no `Subsystem sftp` line, as on boards whose sshd was built or set up without it
         self.host_key = self.workdir / "ssh_host_ed25519_key"
         self.client_key = self.workdir / "id_ed25519"
         self.authorized_keys = self.workdir / "authorized_keys"
@@ -139,7 +140,7 @@ class LoopbackSSHD:
             "MaxSessions 100",
             "LogLevel ERROR",
             f"SetEnv {setenv}",
-            "Subsystem sftp internal-sftp",
+            *(["Subsystem sftp internal-sftp"] if self.sftp else []),
             "",
         ]))
         os.chmod(self.host_key, 0o600)

@@ -91,23 +91,27 @@ def run(
         run_with_dashboard(profile, set_ or [], store)
         return
     from splinebench.cli.progress import JsonLines, RichProgress
-    from splinebench.engine.run import execute
+    from splinebench.cli.signals import interrupt_on_signals
+    from splinebench.engine.run import execute, new_run_id
     from splinebench.engine.run import resume as resume_run
     from splinebench.profiles import load_profile
 
     if resume is None and profile is None:
         raise BadInputError("give a PROFILE to run, or --resume RUN_ID")
+    interrupt_on_signals()
     sinks: list = [JsonLines()] if json_out else []
     if event_log:
         sinks.append(JsonLines(open(event_log, "a", buffering=1)))  # noqa: SIM115 - lives as long as the run
     progress = RichProgress(err)
     sinks.append(progress)
     if resume is not None:
-        with progress:
+        with progress, _interrupted_marks(store, resume):
             _, ok = resume_run(store, resume, sinks)
         raise typer.Exit(0 if ok else 1)
     loaded = load_profile(profile, set_ or [])
     where = on or loaded.remote
+    if where:
+        _check_remote_cmd(profile, loaded.remote_cmd, remote_cmd)
     ok = True
     for seed in loaded.seeds:
         single = loaded.model_copy(update={"seeds": [seed]})
@@ -115,19 +119,21 @@ def run(
             from splinebench.remote import ConnectOptions, RemoteOptions, run_remote
 
             options = RemoteOptions(ConnectOptions(where, accept_new_host=accept_new_host),
-                                    remote_cmd=remote_cmd or single.remote_cmd, remote_dir=remote_dir, fetch=fetch,
-                                    stop_on_exit=stop_on_exit, energy=energy)
+                                    remote_cmd=remote_cmd or "splinebench", remote_dir=remote_dir, fetch=fetch,
+                                    stop_on_exit=stop_on_exit, energy=energy, warn=_warn)
             try:
                 with progress:
                     done_id, seed_ok = run_remote(single, store, options, sinks)
             except KeyboardInterrupt:
-                err.print("detached: the remote run goes on; `splinebench runs attach RUN_ID` catches up")
+                if not stop_on_exit:
+                    err.print("detached: the remote run goes on; `splinebench runs attach RUN_ID` catches up")
                 raise typer.Exit(130) from None
         else:
             meter, idle = _open_meter(energy or single.energy, accept_new_host)
+            seed_run_id = run_id or new_run_id()
             try:
-                with progress:
-                    done_id, seed_ok = execute(single, store, sinks, meter=meter, idle=idle, run_id=run_id)
+                with progress, _interrupted_marks(store, seed_run_id):
+                    done_id, seed_ok = execute(single, store, sinks, meter=meter, idle=idle, run_id=seed_run_id)
             finally:
                 if meter is not None:
                     meter.stop()
@@ -135,6 +141,58 @@ def run(
         if not json_out:
             _show(store, done_id)
     raise typer.Exit(0 if ok else 1)
+
+
+def _check_remote_cmd(profile: str | None, from_profile: str, from_command_line: str | None) -> None:
+    """A profile (or ``--set``) cannot choose what runs in the board's shell: only the command line can."""
+    if from_command_line is None and from_profile != "splinebench":
+        import shlex
+
+        raise BadInputError(
+            f"{profile}: remote_cmd = {from_profile!r} would run as a command in the board's shell, and a profile "
+            f"cannot choose that; if you mean it, say so on the command line: --remote-cmd {shlex.quote(from_profile)}"
+        )
+
+
+def _warn(message: str) -> None:
+    from rich.markup import escape
+
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+class _interrupted_marks:  # noqa: N801 - used as a context manager, named like one
+    """On Ctrl-C (or SIGTERM) record the run as interrupted in its store and say how to resume it, then let the
+    interrupt go on (exit 130)."""
+
+    def __init__(self, store: str, run_id: str) -> None:
+        self.store, self.run_id = store, run_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None or not issubclass(kind, KeyboardInterrupt) or not Path(self.store).is_file():
+            return
+        import contextlib
+        import sqlite3
+
+        from splinebench.store import StoreReader, StoreWriter
+
+        with contextlib.suppress(sqlite3.Error, OSError, BadInputError):  # the interrupt is what gets reported
+            reader = StoreReader(self.store)
+            try:
+                row = reader.run(self.run_id)
+            finally:
+                reader.close()
+            if row.status in ("running", "interrupted") and not row.remote:
+                writer = StoreWriter(self.store)
+                try:
+                    writer.set_run_fields(row.id, status="interrupted")
+                finally:
+                    writer.close()
+                # typer turns the interrupt into a silent exit 130: say here what happened and what to do
+                err.print(f"run {row.id} interrupted; resume with `splinebench run --resume {row.id}`",
+                          highlight=False, markup=False)
 
 
 def _open_meter(url: str, accept_new_host: bool, idle_seconds: float = 3.0):
@@ -217,13 +275,20 @@ def runs_attach(run_id: str, store: StoreOption = DEFAULT_STORE,
     """Reconnect to a remote run and catch up on what it did while detached."""
     from splinebench.cli.progress import JsonLines, RichProgress
     from splinebench.remote import ConnectOptions, RemoteOptions, attach
+    from splinebench.remote.runner import AlreadyOver
 
     sinks: list = [JsonLines()] if json_out else []
     progress = RichProgress(err)
     sinks.append(progress)
-    with progress:
-        done_id, ok = attach(store, run_id, RemoteOptions(ConnectOptions("", accept_new_host=accept_new_host),
-                                                          energy=energy), sinks)
+    try:
+        with progress:
+            done_id, ok = attach(store, run_id, RemoteOptions(ConnectOptions("", accept_new_host=accept_new_host),
+                                                              energy=energy, warn=_warn), sinks)
+    except AlreadyOver as exc:
+        from rich.markup import escape
+
+        err.print(escape(str(exc)), highlight=False, soft_wrap=True)
+        raise typer.Exit(0) from None
     if not json_out:
         _show(store, done_id)
     raise typer.Exit(0 if ok else 1)

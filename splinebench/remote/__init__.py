@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from splinebench.remote.runner import RemoteOptions, Tail, attach, run_remote, stop
+from splinebench.remote.intake import EventIntake
+from splinebench.remote.protocol import ProtocolError, Tail
+from splinebench.remote.runner import AlreadyOver, RemoteOptions, attach, run_remote, stop
 from splinebench.remote.session import ConnectOptions, RemoteError, RemoteSession
 
-__all__ = ["ConnectOptions", "RemoteError", "RemoteOptions", "RemoteSession", "Tail", "attach", "run_remote", "stop"]
+__all__ = ["AlreadyOver", "ConnectOptions", "EventIntake", "ProtocolError", "RemoteError", "RemoteOptions",
+           "RemoteSession", "Tail", "attach", "run_remote", "stop"]

@@ -19,20 +19,27 @@ import asyncio
 import json
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from splinebench.engine.events import Event, event_from_dict
+from splinebench.engine.events import Event
 from splinebench.engine.run import new_run_id, preflight, run_dir_for
 from splinebench.errors import BadInputError
 from splinebench.profiles import Profile
-from splinebench.remote.session import ConnectOptions, RemoteSession, remote_path
+from splinebench.remote.intake import TERMINAL, EventIntake
+from splinebench.remote.session import ConnectOptions, RemoteError, RemoteSession, remote_path
 from splinebench.store import StoreReader, StoreWriter
 
 Sink = Callable[[Event], None]
-TERMINAL = {"run_finished", "run_failed"}
+STOP_GRACE_S = 8.0  # SIGINT -> SIGTERM: a run checkpoints at the end of its current step, which on a board can take s
+READ_CHUNK = 1 << 20  # bytes of the board's log read per request: a huge log is read in steps, never all at once
+
+
+def _stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 @dataclass
@@ -46,6 +53,7 @@ class RemoteOptions:
     poll_s: float = 0.5
     reconnect_max_s: float = 120.0
     meter_options: dict[str, Any] = field(default_factory=dict)
+    warn: Callable[[str], None] = _stderr  # one line per problem with the board's output
 
 
 @dataclass
@@ -54,20 +62,6 @@ class RemoteRun:
     remote_dir: str
     pid: int
     host: str
-
-
-class Tail:
-    """Complete JSON lines of a growing file, from a byte offset (a partial last line waits for its end)."""
-
-    def __init__(self, offset: int = 0) -> None:
-        self.offset = offset
-        self._partial = b""
-
-    def feed(self, data: bytes) -> list[dict[str, Any]]:
-        self.offset += len(data)
-        lines = (self._partial + data).split(b"\n")
-        self._partial = lines.pop()
-        return [json.loads(line) for line in lines if line.strip()]
 
 
 def run_remote(
@@ -79,13 +73,24 @@ def run_remote(
     return run_id, asyncio.run(_start_and_follow(profile, store_path, options, list(sinks), run_id))
 
 
+class AlreadyOver(Exception):  # noqa: N818 - not an error: the answer "nothing to do", said to the user
+    """``runs attach`` on a remote run that is no longer running: nothing to follow, nothing changed."""
+
+
 def attach(store_path: str, run_id: str, options: RemoteOptions, sinks: Iterable[Sink] = ()) -> tuple[str, bool]:
-    """Reconnect to a remote run recorded in the store and catch up on everything it did meanwhile."""
+    """Reconnect to a remote run recorded in the store and catch up on everything it did meanwhile.
+
+    A run that is no longer running here (finished, failed, interrupted) raises :class:`AlreadyOver` and is left
+    exactly as it is: attaching is for runs whose follower went away while the board went on.
+    """
     reader = StoreReader(store_path)
     row = reader.run(run_id)
     reader.close()
     if not row.remote:
         raise BadInputError(f"run {row.id} is not a remote run")
+    if row.status != "running":
+        raise AlreadyOver(f"run {row.id} is {row.status}; nothing to attach to"
+                          + (f" ({row.error})" if row.error else ""))
     remote = RemoteRun(row.id, row.remote["remote_dir"], int(row.remote["pid"]), row.remote["host"])
     options.connect.url = row.remote["url"]
     return row.id, asyncio.run(_follow(store_path, options, list(sinks), remote))
@@ -99,7 +104,8 @@ def stop(store_path: str, run_id: str, options: RemoteOptions | None = None) -> 
     if row.remote:
         connect = options.connect if options else ConnectOptions(row.remote["url"])
         connect.url = row.remote["url"]
-        return asyncio.run(_stop_remote(connect, int(row.remote["pid"]), row.id, store_path))
+        remote = RemoteRun(row.id, row.remote["remote_dir"], int(row.remote["pid"]), row.remote["host"])
+        return asyncio.run(_stop_remote(connect, remote, row.status, store_path))
     if row.status != "running" or not row.pid:
         raise BadInputError(f"run {row.id} is {row.status}; nothing to stop")
     try:
@@ -109,25 +115,70 @@ def stop(store_path: str, run_id: str, options: RemoteOptions | None = None) -> 
     return f"sent SIGINT to local run {row.id} (pid {row.pid})"
 
 
-async def _stop_remote(connect: ConnectOptions, pid: int, run_id: str, store_path: str) -> str:
+async def _stop_remote(connect: ConnectOptions, remote: RemoteRun, status: str, store_path: str) -> str:
+    """Stop the run on the board (see :func:`_stop_on`), then record here what happened."""
     session = RemoteSession(connect)
     await session.open()
     try:
-        if not await session.pid_alive(pid):
-            return f"remote run {run_id} (pid {pid}) is not running"
-        await session.signal(pid, "INT")
-        for _ in range(40):
-            if not await session.pid_alive(pid):
-                break
-            await asyncio.sleep(0.25)
-        else:
-            await session.signal(pid, "TERM")
+        if not await session.run_alive(remote.pid, remote.run_id):
+            if status == "running":
+                return (f"remote run {remote.run_id} (pid {remote.pid}) has already ended on the board; "
+                        f"`splinebench runs attach {remote.run_id}` records how it ended")
+            return f"remote run {remote.run_id} (pid {remote.pid}) is not running; it is {status} here"
+        how, last = await _stop_on(session, remote)
         writer = StoreWriter(store_path)
-        writer.set_run_fields(run_id, status="interrupted")
-        writer.close()
-        return f"stopped remote run {run_id} (pid {pid} on {session.target.display})"
+        try:
+            if last not in TERMINAL:  # a run that had just finished keeps its own last word
+                writer.set_run_fields(remote.run_id, status="interrupted")
+        finally:
+            writer.close()
+        ended = f"it had already ended ({last})" if last in TERMINAL else "recorded as interrupted"
+        return f"stopped remote run {remote.run_id} (pid {remote.pid} on {session.target.display}) with {how}; {ended}"
     finally:
         await session.close()
+
+
+async def _stop_on(session: RemoteSession, remote: RemoteRun) -> tuple[str, str | None]:
+    """SIGINT to the run's process group (it stops as after a Ctrl-C, records "interrupted" in the board's store and
+    exits), SIGTERM after a grace period, SIGKILL as the last resort. Returns (the signal that worked, the type of the
+    run's last event)."""
+    how = "SIGINT"
+    await session.signal_group(remote.pid, "INT")
+    for name, wait_s in (("TERM", STOP_GRACE_S), ("KILL", 3.0), (None, 3.0)):
+        if await _gone(session, remote, wait_s):
+            break
+        if name is None:
+            raise RemoteError(f"remote run {remote.run_id} (pid {remote.pid} on {session.target.display}) "
+                              "survived SIGKILL; stop it there by hand")
+        how = f"SIG{name}"
+        await session.signal_group(remote.pid, name)
+    return how, await _last_event_type(session, remote)
+
+
+async def _gone(session: RemoteSession, remote: RemoteRun, wait_s: float) -> bool:
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if not await session.run_alive(remote.pid, remote.run_id):
+            return True
+        await asyncio.sleep(0.2)
+    return not await session.run_alive(remote.pid, remote.run_id)
+
+
+async def _last_event_type(session: RemoteSession, remote: RemoteRun) -> str | None:
+    """Type of the last complete line of the board's event log, if it is a valid JSON object of this run."""
+    log = remote_path(remote.remote_dir, "events.jsonl")
+    tail_bytes = await session.read_tail(log, 64 * 1024)
+    for raw in reversed(tail_bytes.split(b"\n")):
+        if raw.strip():
+            try:
+                payload = json.loads(raw)
+            except ValueError:
+                return None
+            if isinstance(payload, dict) and payload.get("run_id") == remote.run_id:
+                kind = payload.get("type")
+                return kind if isinstance(kind, str) else None
+            return None
+    return None
 
 
 async def _start_and_follow(profile: Profile, store_path: str, options: RemoteOptions, sinks: list[Sink],
@@ -168,46 +219,41 @@ async def _follow(store_path: str, options: RemoteOptions, sinks: list[Sink], re
         meter = await _start_meter(options)
     windows = _EnergyWindows(meter, writer, remote.run_id)
     log = remote_path(remote.remote_dir, "events.jsonl")
-    tail = Tail()
-    last_seq = writer.last_seq(remote.run_id)
+    details = _recorded_remote(store_path, remote.run_id)
+    offsets: list[dict[str, float]] = [*details.get("clock_offsets", []),
+                                       {"t": time.time(), "offset_s": session.clock_offset_s}]
+    details.update({"url": options.connect.url, "host": remote.host, "remote_run_id": remote.run_id,
+                    "pid": remote.pid, "remote_dir": remote.remote_dir, "clock_offsets": offsets})
+    intake = EventIntake(writer, remote.run_id, details, sinks=sinks, warn=options.warn, observe=windows.observe,
+                         results_dir=str(run_dir_for(store_path, remote.run_id)))
     outcome: str | None = None
-    offsets: list[dict[str, float]] = [{"t": time.time(), "offset_s": session.clock_offset_s}]
-    details = {"url": options.connect.url, "host": remote.host, "remote_run_id": remote.run_id, "pid": remote.pid,
-               "remote_dir": remote.remote_dir, "clock_offsets": offsets}
     try:
         while outcome is None:
             try:
-                data = await session.read_from(log, tail.offset)
-                events = tail.feed(data)
-                for payload in events:
-                    if payload["seq"] <= last_seq:
-                        continue  # already stored before a reconnect or an attach
-                    writer.write(payload)
-                    last_seq = payload["seq"]
-                    if payload["type"] == "run_started":
-                        local_dir = run_dir_for(store_path, remote.run_id)
-                        writer.set_run_fields(remote.run_id, remote=details, results_dir=str(local_dir))
-                    windows.observe(payload)
-                    event = event_from_dict(payload)
-                    for sink in sinks:
-                        sink(event)
-                    if payload["type"] in TERMINAL:
-                        outcome = payload["type"]
+                data = await session.read_from(log, intake.tail.offset, READ_CHUNK)
+                outcome = intake.feed(data)
                 windows.flush()
                 # the run died without a last word? (one more read: the log may have grown meanwhile)
-                if (not data and outcome is None and not await session.pid_alive(remote.pid)
-                        and not await session.read_from(log, tail.offset)):
+                if (len(data) < READ_CHUNK and outcome is None
+                        and not await session.run_alive(remote.pid, remote.run_id)
+                        and not await session.read_from(log, intake.tail.offset, 1)):
                     outcome = "vanished"
-                    writer.set_run_fields(remote.run_id, status="interrupted")
-                if outcome is None:
+                    intake.ended_without_last_word()
+                if outcome is None and len(data) < READ_CHUNK:
                     await asyncio.sleep(options.poll_s)
             except (OSError, asyncio.TimeoutError, ConnectionError, _ssh_errors()) as exc:
                 await _reconnect(session, options, exc)
                 offsets.append({"t": time.time(), "offset_s": session.clock_offset_s})
-                writer.set_run_fields(remote.run_id, remote=details)
+                intake.save()
+                if intake.last_seq:
+                    writer.set_run_fields(remote.run_id, remote=details)
     except (KeyboardInterrupt, asyncio.CancelledError):
-        if options.stop_on_exit:
-            await session.signal(remote.pid, "INT")
+        if options.stop_on_exit and outcome is None:
+            _, last = await _stop_on(session, remote)
+            if last not in TERMINAL:
+                writer.set_run_fields(remote.run_id, status="interrupted")
+            options.warn(f"run {remote.run_id}: stopped on the board ({last or 'no last event'}), "
+                         "as --stop-on-exit asks")
         raise
     finally:
         windows.flush(final=True)
@@ -216,13 +262,30 @@ async def _follow(store_path: str, options: RemoteOptions, sinks: list[Sink], re
         writer.attribute_energy(remote.run_id)
         if outcome in TERMINAL and options.fetch:
             try:
-                await session.fetch_tree(remote_path(remote.remote_dir, "runs", remote.run_id),
-                                         run_dir_for(store_path, remote.run_id))
+                fetched = await session.fetch_tree(remote_path(remote.remote_dir, "runs", remote.run_id),
+                                                   run_dir_for(store_path, remote.run_id))
+                for skipped in fetched.skipped:
+                    options.warn(f"run {remote.run_id}: not fetched: {skipped}")
             except Exception as exc:  # noqa: BLE001 - the results are in the store; files can be fetched later
                 writer.set_run_fields(remote.run_id, error=f"fetch failed: {exc}")
         writer.close()
         await session.close()
+    if not intake.last_seq and intake.rejections:
+        raise RemoteError(f"nothing of remote run {remote.run_id} was recorded: {intake.summary()}")
     return outcome == "run_finished"
+
+
+def _recorded_remote(store_path: str, run_id: str) -> dict[str, Any]:
+    """What an earlier follower recorded about this remote run (where it stopped reading, what it rejected)."""
+    try:
+        reader = StoreReader(store_path)
+        try:
+            row = reader.run(run_id)
+        finally:
+            reader.close()
+    except BadInputError:  # not recorded yet: the first follower of a new run
+        return {}
+    return dict(row.remote) if row.id == run_id and isinstance(row.remote, dict) else {}
 
 
 def _ssh_errors() -> type[BaseException]:

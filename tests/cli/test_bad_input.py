@@ -32,6 +32,11 @@ def splinebench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (["run", QUICKSTART, "--set", "prune.ratios=[1.5]"], "key 'prune.ratios'"),
         (["runs", "show", "nope", "--store", "missing.sqlite"], "no store at missing.sqlite"),
         (["run", "--resume", "nope", "--store", "missing.sqlite"], "no store at missing.sqlite"),
+        # a profile (or --set) cannot choose what runs in the board's shell; nothing is contacted (port 9: discard)
+        (["run", QUICKSTART, "--on", "ssh://nobody@127.0.0.1:9", "--set", "remote_cmd='rm -rf ~'"],
+         "remote_cmd = 'rm -rf ~' would run as a command in the board's shell|--remote-cmd 'rm -rf ~'"),
+        (["run", QUICKSTART, "--set", "remote='ssh://nobody@127.0.0.1:9'", "--set", "remote_cmd='curl x | sh'"],
+         "quickstart.toml: remote_cmd = 'curl x | sh'|--remote-cmd 'curl x | sh'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_naming_the_problem(tmp_path, args, expected):

@@ -32,3 +32,17 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSSHD]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def board_without_sftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSSHD]:
+    """The same board with no `Subsystem sftp` line in its sshd_config: only exec channels work."""
+    workdir = tmp_path_factory.mktemp("board-no-sftp")
+    server = sshd_or_skip(workdir, bin_dirs=[VENV_BIN, STAND_IN_BIN], sftp=False,
+                          env={"SB_TEGRASTATS_STATE": str(workdir / "tegrastats-state"), "OMP_NUM_THREADS": "1",
+                               "SB_TEGRASTATS_TRACE": "constant"})
+    server.workdir = workdir  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -32,6 +32,11 @@ def _options(board, tmp_path: Path, **kw) -> RemoteOptions:
     return RemoteOptions(connect, remote_dir=str(tmp_path / "on-board"), meter_options=meter, poll_s=0.2, **kw)
 
 
+def _running(board, pid: int) -> bool:
+    """Whether ``pid`` runs on the board (a zombie waiting for the container's init to reap it does not)."""
+    return board.ssh(f"test -s /proc/{int(pid)}/cmdline").returncode == 0
+
+
 def _metrics(store: Path, run_id: str) -> dict[str, list[tuple]]:
     db = sqlite3.connect(store)
     out = {
@@ -134,12 +139,53 @@ def test_runs_stop_leaves_no_remote_process(board, tmp_path):
     assert pid is not None
     message = stop(str(store), run_id, options)
     assert "stopped remote run" in message
+    assert "with SIGINT" in message  # the detached run heeds SIGINT (a shell's `&` starts it with SIGINT ignored)
     follower.join(timeout=60)
     assert not follower.is_alive()
-    assert board.ssh(f"kill -0 {pid}").returncode != 0  # splinebench is gone
+    assert not _running(board, pid)  # splinebench is gone
     state = board.workdir / "tegrastats-state" / "running"
     assert not state.exists() or not any(state.iterdir())  # and so is tegrastats
     assert result["run"][1] is False
+    # recorded on both sides: here, and in the board's own store
+    assert sqlite3.connect(store).execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()[0] \
+        == "interrupted"
+    on_board = sqlite3.connect(tmp_path / "on-board" / run_id / "store.sqlite")
+    assert on_board.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()[0] == "interrupted"
+    # stopping it again: says so, changes nothing
+    assert "is not running; it is interrupted here" in stop(str(store), run_id, options)
+
+
+def test_ctrl_c_with_stop_on_exit_stops_the_remote_run(board, tmp_path):
+    import json
+    import os
+    import signal
+
+    profile = _profile(**{"train.epochs": 40, "data.name": "mnist-5k"})
+    store = tmp_path / "store.sqlite"
+    options = _options(board, tmp_path, energy="none", stop_on_exit=True)
+    seen: dict = {}
+
+    def press_ctrl_c_once_it_runs() -> None:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                row = sqlite3.connect(store).execute("SELECT id, remote FROM runs").fetchone()
+            except sqlite3.Error:
+                row = None
+            if row and row[1]:
+                seen["run_id"], seen["pid"] = row[0], json.loads(row[1])["pid"]
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.2)
+
+    presser = threading.Thread(target=press_ctrl_c_once_it_runs)
+    presser.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_remote(profile, str(store), options)
+    presser.join()
+    assert not _running(board, seen["pid"])
+    assert sqlite3.connect(store).execute("SELECT status FROM runs WHERE id=?", (seen["run_id"],)).fetchone()[0] \
+        == "interrupted"
 
 
 def test_an_unknown_host_key_is_refused(board, tmp_path):
