@@ -2,7 +2,8 @@
 
 The paper averages every number over several runs of one setting. A run records its fully resolved profile, so two
 runs belong to the same setting exactly when their stored profiles are equal once ``seeds`` is removed (the CLI
-runs each seed of a profile as its own run, with ``seeds = [that seed]``). Everything here reads the store only.
+runs each seed of a profile as its own run, with ``seeds = [that seed]``; a sweep also records its trial bookkeeping,
+which is not part of the setting either). Everything here reads the store only.
 """
 
 from __future__ import annotations
@@ -88,9 +89,18 @@ def load_run(reader: StoreReader, run_id: str) -> RunData:
     )
 
 
+#: Profile keys that say which seed or sweep trial a run was, not what was run: left out of a setting's key.
+NOT_SETTING = ("seeds", "sweep")
+
+
 def setting_key(profile: dict[str, Any]) -> str:
-    """The profile without its seeds, as canonical JSON: equal keys mean one setting."""
-    rest = {k: v for k, v in profile.items() if k != "seeds"}
+    """The profile without its seeds (and sweep bookkeeping), as canonical JSON: equal keys mean one setting.
+
+    A sweep trial's profile carries ``sweep = {id, trial, point}``, whose trial index and point (seed included)
+    differ from seed to seed; the grid point's values are already applied to the profile (and its name), so
+    dropping the table pools a grid point's seeds, also across sweeps (part runs, a re-run).
+    """
+    rest = {k: v for k, v in profile.items() if k not in NOT_SETTING}
     return json.dumps(rest, sort_keys=True, default=str)
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -139,3 +142,28 @@ def test_the_report_command_prints_verdicts_and_json_carries_the_interval(three_
     improv = rows["p=30%"]["cells"][-1]
     assert improv["ci_low"] == pytest.approx(1.0 - T2 * 0.2 / math.sqrt(3), abs=1e-3)
     assert improv["n"] == 3
+
+
+def test_a_sweep_s_seeds_pool_into_one_setting(tmp_path):
+    """A sweep trial's profile records its trial index and grid point; the report still pools a point's seeds."""
+    root = Path(__file__).resolve().parents[2]
+    script = Path(sys.executable).with_name("splinebench")
+    store = tmp_path / "s.sqlite"
+    sweep = subprocess.run(
+        [str(script), "sweep", str(root / "profiles" / "quickstart.toml"), "--store", str(store), "--workers", "1",
+         "--grid", "seed=0,1", "--set", "data.name='digits'", "--set", "train.epochs=2", "--set", "threads=1",
+         "--set", "partition.probe_size=64", "--set", "retrain.epochs=1", "--set", "device='cpu'",
+         "--set", "prune.ratios=[0.5]",
+         "--set", "prune.pruners=[{name='spline', label='spline'}, {name='random', label='random'}]"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert sweep.returncode == 0, sweep.stderr
+    reader = StoreReader(store)
+    try:
+        run_ids = [row.id for row in reader.runs()]
+        assert len(run_ids) == 2
+        settings = load_settings(reader, run_ids)
+    finally:
+        reader.close()
+    assert len(settings) == 1 and len(settings[0].runs) == 2
+    cell = table2_comparison(settings[0]).cell("spline", "acc p=50%")
+    assert cell.n == 2 and cell.ci_low is not None
