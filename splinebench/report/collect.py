@@ -188,8 +188,20 @@ def group_settings(runs: Sequence[RunData]) -> list[Setting]:
     return out
 
 
+def expand_sweeps(reader: StoreReader, ids: Sequence[str]) -> list[str]:
+    """Run ids, with a sweep id replaced by its trials' runs (in trial order): ``report SWEEP_ID`` reports a sweep."""
+    by_sweep: dict[str, list[str]] = {}
+    for row in reader.runs():
+        if row.sweep_id:
+            by_sweep.setdefault(row.sweep_id, []).append(row.id)
+    out: list[str] = []
+    for given in ids:
+        out.extend(sorted(by_sweep[given]) if given in by_sweep else [given])
+    return out
+
+
 def load_settings(reader: StoreReader, run_ids: Sequence[str]) -> list[Setting]:
-    """Read the runs and pool them; at least one id is needed."""
+    """Read the runs (or every run of a sweep id) and pool them; at least one id is needed."""
     if not run_ids:
         raise BadInputError("give at least one RUN_ID (see `splinebench runs list`)")
-    return group_settings([load_run(reader, run_id) for run_id in run_ids])
+    return group_settings([load_run(reader, run_id) for run_id in expand_sweeps(reader, run_ids)])

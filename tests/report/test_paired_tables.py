@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,8 @@ def test_a_sweep_s_seeds_pool_into_one_setting(tmp_path):
     assert len(settings) == 1 and len(settings[0].runs) == 2
     cell = table2_comparison(settings[0]).cell("spline", "acc p=50%")
     assert cell.n == 2 and cell.ci_low is not None
+    sweep_id = run_ids[0].rsplit("-t", 1)[0]
+    report = subprocess.run([str(script), "report", sweep_id, "--store", str(store)], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    assert report.returncode == 0, report.stderr  # a sweep id names all its trials
+    assert "n = 2 runs" in " ".join(report.stdout.split())
