@@ -5,7 +5,8 @@
 #   benchmarks/reproduction_v2.sh part1           # Table 1 and Table 2 shapes (profiles/repro-v2-fmnist-vgg-cpu.toml)
 #   benchmarks/reproduction_v2.sh part2           # PCA dimension + FA ablation, 20-epoch retraining (repro-v2-ablation-cpu)
 #   benchmarks/reproduction_v2.sh resume SWEEP_ID # an interrupted part goes on where it stopped (nothing trained twice)
-#   benchmarks/reproduction_v2.sh report          # tables of every finished v2 sweep in the store, as md, csv and json
+#   benchmarks/reproduction_v2.sh report          # tables of every v2 sweep in the store (md, csv, json), and the
+#                                                 # runs exported as docs/data/repro-v2-cpu.json.gz
 #
 # Each part prints its sweep id first (also in $LOG_DIR/sweeps.txt). Run a part in the background with
 #   nohup benchmarks/reproduction_v2.sh part1 > splinebench-runs/repro-v2/part1.log 2>&1 &
@@ -52,6 +53,22 @@ EOF
     [ "${#SWEEPS[@]}" -gt 0 ] && [ -n "${SWEEPS[0]}" ] || { echo "no v2 sweep in $STORE" >&2; exit 2; }
     for fmt in md csv json; do
       "${SB[@]}" report "${SWEEPS[@]}" --store "$STORE" --format "$fmt" --out "$LOG_DIR" --name report-v2
-    done ;;
+    done
+    # the results bundle the doc's numbers must regenerate from (`splinebench export`, branch determinism)
+    if "${SB[@]}" export --help > /dev/null 2>&1; then
+      mapfile -t RUNS < <("$PY" - "$STORE" "${SWEEPS[@]}" <<'EOF'
+import sys
+from splinebench.store import StoreReader
+sweeps = set(sys.argv[2:])
+print("\n".join(sorted(row.id for row in StoreReader(sys.argv[1]).runs() if row.sweep_id in sweeps)))
+EOF
+)
+      mkdir -p docs/data
+      "${SB[@]}" export "${RUNS[@]}" --store "$STORE" --out docs/data/repro-v2-cpu.json.gz
+      "${SB[@]}" report "${SWEEPS[@]}" --store docs/data/repro-v2-cpu.json.gz --format md --out "$LOG_DIR" \
+        --name report-v2-from-bundle
+    else
+      echo "no 'splinebench export' here: export the runs of ${SWEEPS[*]} once it is on main" >&2
+    fi ;;
   *) echo "usage: $0 part1|part2|resume SWEEP_ID|report" >&2; exit 2 ;;
 esac
