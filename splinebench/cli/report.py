@@ -45,8 +45,9 @@ def parse_fractions(text: str) -> list[float]:
 
 
 def report_command(
-    run_ids: Annotated[list[str], typer.Argument(help="Run ids (unique prefixes work). Runs of one profile that "
-                                                      "differ only in the seed are pooled: mean ± std.")],
+    run_ids: Annotated[list[str], typer.Argument(help="Run ids (unique prefixes work) or sweep ids (every trial). "
+                                                      "Runs of one profile that differ only in the seed are "
+                                                      "pooled: mean ± 95% interval.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="text (tables in the terminal), md, csv, latex or "
                                                              "json.")] = "text",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write NAME.<ext> here (text is written as md), "

@@ -32,7 +32,7 @@ def preflight(profile: Profile) -> None:
     """Check every name in the profile before anything starts, so bad input costs nothing (exit 2)."""
     from splinebench.data import list_datasets
     from splinebench.errors import BadInputError
-    from splinebench.prune import check_names, check_options, discover
+    from splinebench.prune import PluginError, check_names, check_options, create_pruner, discover
     from splinebench.zoo import (
         create_model,  # noqa: F401  (import errors surface here, not mid-run)
         list_models,
@@ -51,7 +51,10 @@ def preflight(profile: Profile) -> None:
     for index, entry in enumerate(profile.prune.pruners):
         try:
             check_options(entry.name, entry.options, registry)
-        except BadInputError as exc:
+            create_pruner(entry.name, registry, **entry.options)  # an option's *value* it refuses, before the run
+        except PluginError:
+            pass  # a plug-in that failed to load is left for the run to record
+        except (BadInputError, TypeError, ValueError) as exc:
             raise BadInputError(f"prune.pruners[{index}].options: {exc}") from None
     from splinebench.engine.pipeline import resolve_device
     from splinebench.engine.plan import resolve_plan

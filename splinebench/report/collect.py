@@ -2,7 +2,8 @@
 
 The paper averages every number over several runs of one setting. A run records its fully resolved profile, so two
 runs belong to the same setting exactly when their stored profiles are equal once ``seeds`` is removed (the CLI
-runs each seed of a profile as its own run, with ``seeds = [that seed]``). Everything here reads the store only.
+runs each seed of a profile as its own run, with ``seeds = [that seed]``; a sweep also records its trial bookkeeping,
+which is not part of the setting either). Everything here reads the store only.
 """
 
 from __future__ import annotations
@@ -88,9 +89,18 @@ def load_run(reader: StoreReader, run_id: str) -> RunData:
     )
 
 
+#: Profile keys that say which seed or sweep trial a run was, not what was run: left out of a setting's key.
+NOT_SETTING = ("seeds", "sweep")
+
+
 def setting_key(profile: dict[str, Any]) -> str:
-    """The profile without its seeds, as canonical JSON: equal keys mean one setting."""
-    rest = {k: v for k, v in profile.items() if k != "seeds"}
+    """The profile without its seeds (and sweep bookkeeping), as canonical JSON: equal keys mean one setting.
+
+    A sweep trial's profile carries ``sweep = {id, trial, point}``, whose trial index and point (seed included)
+    differ from seed to seed; the grid point's values are already applied to the profile (and its name), so
+    dropping the table pools a grid point's seeds, also across sweeps (part runs, a re-run).
+    """
+    rest = {k: v for k, v in profile.items() if k not in NOT_SETTING}
     return json.dumps(rest, sort_keys=True, default=str)
 
 
@@ -178,8 +188,20 @@ def group_settings(runs: Sequence[RunData]) -> list[Setting]:
     return out
 
 
+def expand_sweeps(reader: StoreReader, ids: Sequence[str]) -> list[str]:
+    """Run ids, with a sweep id replaced by its trials' runs (in trial order): ``report SWEEP_ID`` reports a sweep."""
+    by_sweep: dict[str, list[str]] = {}
+    for row in reader.runs():
+        if row.sweep_id:
+            by_sweep.setdefault(row.sweep_id, []).append(row.id)
+    out: list[str] = []
+    for given in ids:
+        out.extend(sorted(by_sweep[given]) if given in by_sweep else [given])
+    return out
+
+
 def load_settings(reader: StoreReader, run_ids: Sequence[str]) -> list[Setting]:
-    """Read the runs and pool them; at least one id is needed."""
+    """Read the runs (or every run of a sweep id) and pool them; at least one id is needed."""
     if not run_ids:
         raise BadInputError("give at least one RUN_ID (see `splinebench runs list`)")
-    return group_settings([load_run(reader, run_id) for run_id in run_ids])
+    return group_settings([load_run(reader, run_id) for run_id in expand_sweeps(reader, run_ids)])

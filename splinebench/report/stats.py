@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 #: Two-sided confidence level of every interval in the reports.
@@ -82,7 +82,7 @@ class PairedDifference:
     """Mean of per-seed differences ``a - b`` over the seeds both have, with its interval and what it means."""
 
     difference: Summary
-    seeds: tuple[int, ...]
+    seeds: tuple[Hashable, ...]  # the keys paired: seeds, or run ids where one seed may have several runs
     verdict: str  # BETTER / WORSE / WITHIN_NOISE / ONE_SEED, for ``a`` against ``b``
 
     @property
@@ -105,19 +105,26 @@ def verdict_of(difference: Summary, higher_is_better: bool = True) -> str:
     return WITHIN_NOISE
 
 
-def paired_difference(a_by_seed: Mapping[int, float | None], b_by_seed: Mapping[int, float | None],
+def paired_difference(a_by_seed: Mapping[Hashable, float | None], b_by_seed: Mapping[Hashable, float | None],
                       higher_is_better: bool = True) -> PairedDifference | None:
     """``a - b`` paired by seed (both measured on the same dense run), or None when no seed has both.
 
     Seeds that only one side has (a failed trial, a missing result) are left out rather than compared unpaired;
     ``seeds`` names those used. With one shared seed the verdict is :data:`ONE_SEED`.
     """
-    seeds = tuple(sorted(s for s in a_by_seed if s in b_by_seed and _known(a_by_seed[s]) and _known(b_by_seed[s])))
+    seeds = _sorted([s for s in a_by_seed if s in b_by_seed and _known(a_by_seed[s]) and _known(b_by_seed[s])])
     if not seeds:
         return None
     found = summarise([float(a_by_seed[s]) - float(b_by_seed[s]) for s in seeds])  # type: ignore[arg-type]
     assert found is not None
     return PairedDifference(found, seeds, verdict_of(found, higher_is_better))
+
+
+def _sorted(keys: list[Hashable]) -> tuple[Hashable, ...]:
+    try:
+        return tuple(sorted(keys))  # type: ignore[type-var]
+    except TypeError:  # keys of mixed types
+        return tuple(sorted(keys, key=str))
 
 
 def _known(value: float | None) -> bool:

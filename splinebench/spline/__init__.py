@@ -27,11 +27,13 @@ from splinebench.spline.early_bird import EarlyBirdDetector
 from splinebench.spline.matrix import DistanceMatrixRecorder
 from splinebench.spline.policy import (
     VICTIMS,
+    check_dim,
     common_dimension,
     global_plan,
     greedy_removals,
     layerwise_plan,
     removal_order,
+    resolve_dimension,
     units_to_remove,
 )
 from splinebench.spline.reduction import REDUCERS, fa_project, pca_project, reduce_units
@@ -49,12 +51,14 @@ __all__ = [
     "PartitionTracker",
     "affine_units",
     "canvas_probe",
+    "check_dim",
     "common_dimension",
     "conv_bn_pairs",
     "differing_bits",
     "effective_affine",
     "fa_project",
     "global_plan",
+    "resolve_dimension",
     "greedy_removals",
     "hamming_fraction",
     "layerwise_plan",

@@ -174,12 +174,41 @@ def common_dimension(units: Mapping[str, tuple[torch.Tensor, torch.Tensor | None
     return min(min(int(np.prod(weight.shape[1:])) for weight, _ in units.values()), cap)
 
 
+#: The named choices of the global reduction dimension (besides a positive int).
+DIM_CHOICES = ("smallest", "none")
+
+
+def check_dim(dim: int | str | None) -> None:
+    """Refuse a reduction dimension that is neither ``"smallest"``, ``"none"`` nor a positive int (None = smallest)."""
+    if dim is None or dim in DIM_CHOICES:
+        return
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise ValueError(f"spline pruner dim must be 'smallest', 'none' or a positive int (e.g. 27, 64), got {dim!r}")
+
+
+def resolve_dimension(units: Mapping[str, tuple[torch.Tensor, torch.Tensor | None]],
+                      dim: int | str | None) -> int | None:
+    """The dimension every layer is projected to, or None for ``"none"`` (each layer keeps its own filters).
+
+    ``"none"`` is always computable here because Eq. 2 pairs stay within a layer: what a reduction buys is
+    cross-layer comparability of the scores, not the possibility of computing them. When every layer has the same
+    filter size it is exactly no reduction; otherwise layers with longer filters get smaller random cosines and
+    so look less redundant, which is the effect the ablation measures.
+    """
+    check_dim(dim)
+    if dim is None or dim == "smallest":
+        return common_dimension(units)
+    if dim == "none":
+        return None
+    return int(dim)
+
+
 def global_plan(
     units: Mapping[str, tuple[torch.Tensor, torch.Tensor | None]],
     ratio: float,
     rho: float = 0.05,
     reducer: str = "pca",
-    dim: int | None = None,
+    dim: int | str | None = "smallest",
     min_keep_fraction: float = 0.1,
     victim: str = "smaller-norm",
 ) -> dict[str, list[int]]:
@@ -192,6 +221,11 @@ def global_plan(
     ``max(1, ceil(min_keep_fraction * K))`` units; a ratio that cannot be met under that floor raises
     ValueError. Biases are not projected, and the ``"smaller-norm"`` rule compares the unprojected slope
     norms. Every given layer appears in the plan, possibly with no unit to remove.
+
+    ``dim``: ``"smallest"`` (default; None means the same) projects to the smallest flattened filter size among
+    the layers (capped at ``MAX_COMMON_DIM``); an int projects to that dimension (a layer whose filters are no
+    longer is zero-padded, which keeps its cosines exact); ``"none"`` projects nothing (see
+    ``resolve_dimension``). The paper names PCA and FA but no dimension.
     """
     _check_ratio(ratio)
     _check_victim(victim)
@@ -200,7 +234,7 @@ def global_plan(
     if not 0.0 <= min_keep_fraction <= 1.0:
         raise ValueError(f"min_keep_fraction must be in [0, 1], got {min_keep_fraction}")
     flat = _flatten(units)
-    dim = common_dimension(flat) if dim is None else int(dim)
+    common = resolve_dimension(flat, dim)
     names = list(flat)
     caps = {name: w.shape[0] - max(1, math.ceil(min_keep_fraction * w.shape[0])) for name, (w, _) in flat.items()}
     total_units = sum(w.shape[0] for w, _ in flat.values())
@@ -217,7 +251,8 @@ def global_plan(
     def ranked(index: int, name: str) -> Iterator[tuple[float, int, int, int]]:
         weight, bias = flat[name]
         norms = weight.to(torch.float64).norm(dim=1)  # the victim rule compares unprojected slopes
-        removals = greedy_removals(reduce_units(weight, dim, reducer), bias, rho, victim, slope_norms=norms)
+        reduced = weight if common is None else reduce_units(weight, common, reducer)
+        removals = greedy_removals(reduced, bias, rho, victim, slope_norms=norms)
         for position, (unit, cost) in enumerate(itertools.islice(removals, caps[name])):
             yield cost, index, position, unit
 

@@ -29,6 +29,8 @@ def splinebench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
          "unknown pruner 'splin'. Did you mean: |spline"),
         (["run", QUICKSTART, "--set", "prune.pruners=[{name='ns', options={sparsty=1e-4}}]"],
          "prune.pruners[0].options: pruner 'ns' has no option 'sparsty'. Did you mean: sparsity?|it takes: sparsity"),
+        (["run", QUICKSTART, "--set", "prune.pruners=[{name='spline', options={scope='global', dim='smalest'}}]"],
+         "prune.pruners[0].options: spline pruner dim must be 'smallest', 'none' or a positive int"),
         (["run", QUICKSTART, "--set", "prune.ratios=[1.5]"], "key 'prune.ratios'"),
         (["runs", "show", "nope", "--store", "missing.sqlite"], "no store at missing.sqlite"),
         (["run", "--resume", "nope", "--store", "missing.sqlite"], "no store at missing.sqlite"),

@@ -53,3 +53,15 @@ def test_bad_overrides_name_the_key(override, message):
 def test_duplicate_pruner_labels_are_refused():
     with pytest.raises(ProfileError, match="labels must be unique"):
         load_profile(ROOT / "profiles" / "quickstart.toml", ["prune.pruners=[{name='spline'},{name='spline'}]"])
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "profiles").glob("repro-v2-*.toml")), ids=lambda p: p.name)
+def test_every_trial_of_a_shipped_sweep_profile_passes_preflight(path):
+    """A grid's pruner lists are only checked when a sweep expands them: check them as the sweep would."""
+    from splinebench.sweep.grid import expand, grid_axes
+
+    profile = load_profile(path)
+    trials = expand(profile, grid_axes(profile, [], str(path)), "test", str(path))
+    assert {seed for t in trials for seed in t.profile.seeds} == {0, 1, 2}
+    for trial in trials:
+        preflight(trial.profile.model_copy(update={"device": "cpu"}))

@@ -101,7 +101,7 @@ def test_table1_improvement_is_the_best_spline_variant_minus_network_slimming(tm
     # 30%: max(91.0, 90.5) - 91.2 = -0.2; 50%: max(90.0, 90.2) - 89.0 = +1.2
     assert table.cell("p=30%", "Improv.").value == pytest.approx(-0.2)
     assert table.cell("p=50%", "Improv.").value == pytest.approx(1.2)
-    assert table.cell("p=50%", "Improv.").text == "+1.20"
+    assert table.cell("p=50%", "Improv.").text == "+1.20 one seed"  # one run: no interval, no verdict
     assert table.cell("Unpruned", "spline").value == pytest.approx(92.0)
 
 
@@ -122,7 +122,7 @@ def test_improvement_row_compares_with_the_most_accurate_baseline(tmp_path):
     assert table.cell("Spline Improv.", "cost p=30%").value == pytest.approx(9e11 / 4e11)
     # 50%: ns (89.0) beats thinet (87.0); best spline 90.2 -> +1.2; cost 8e11 / 3e11
     assert table.cell("Spline Improv.", "acc p=50%").value == pytest.approx(1.2)
-    assert table.cell("Spline Improv.", "cost p=50%").text == "2.7x"
+    assert table.cell("Spline Improv.", "cost p=50%").text == "2.7x one seed"
     assert [r.label for r in table.rows] == ["Unpruned (dense)", "ns", "thinet", "spline", "eb-spline",
                                              "Spline Improv."]
     assert table.cell("ns", "acc p=30%").best and not table.cell("spline", "acc p=30%").best
@@ -135,7 +135,7 @@ def test_energy_joins_the_cost_cells_when_a_meter_ran(tmp_path):
     table = table2_comparison(_settings(store, "run-a")[0])
     assert "kJ" in table.title
     assert table.cell("spline", "cost p=30%").text == "800 J / 800G"
-    assert table.cell("Spline Improv.", "cost p=30%").text == "2.2x/2.2x"
+    assert table.cell("Spline Improv.", "cost p=30%").text == "2.2x/2.2x one seed"
 
 
 def test_cost_ratios_divide_each_method_by_eb_spline(tmp_path):

@@ -11,12 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from splinebench.spline import (
+    check_dim,
+    common_dimension,
     global_plan,
     layerwise_plan,
     pca_project,
     reduce_units,
     redundancy,
     removal_order,
+    resolve_dimension,
 )
 from splinebench.spline.policy import SCORE_DTYPE
 
@@ -161,3 +164,38 @@ def test_fa_recovers_the_latent_factors_of_a_factor_model() -> None:
     solution = torch.linalg.lstsq(scores, factors).solution
     residual = (factors - scores @ solution).pow(2).sum() / factors.pow(2).sum()
     assert residual < 0.05
+
+
+# --- the global reduction dimension ------------------------------------------------------------------------------
+
+MIXED = {"conv1": (12, 1, 3, 3), "conv2": (16, 12, 3, 3), "fc": (10, 40)}  # filters of 9, 108 and 40 values
+
+
+def test_smallest_is_the_default_and_the_smallest_filter_size():
+    units = _layers(MIXED, seed=5)
+    assert common_dimension(units) == 9
+    assert resolve_dimension(units, "smallest") == resolve_dimension(units, None) == 9
+    assert resolve_dimension(units, 27) == 27 and resolve_dimension(units, "none") is None
+    assert global_plan(units, 0.4) == global_plan(units, 0.4, dim="smallest") == global_plan(units, 0.4, dim=9)
+
+
+def test_none_keeps_every_layer_s_own_cosines():
+    # Projecting to a dimension at least as long as every filter only zero-pads (exact cosines): the same plan
+    # as no reduction. A projection to fewer dimensions changes the ranking on these random layers.
+    units = _layers(MIXED, seed=5)
+    plans = {dim: global_plan(units, 0.4, dim=dim) for dim in ("none", 108, 500, 9)}
+    assert plans["none"] == plans[108] == plans[500]
+    assert plans["none"] != plans[9]
+
+
+def test_none_on_layers_of_one_filter_size_is_exactly_no_reduction():
+    units = _layers({"a": (10, 6), "b": (14, 6)}, seed=2)
+    assert global_plan(units, 0.5, dim="none") == global_plan(units, 0.5, dim=6)
+
+
+@pytest.mark.parametrize("bad", ["smalest", "None", 0, -4, 2.5, True])
+def test_a_dimension_that_is_not_a_choice_is_refused_by_name(bad):
+    with pytest.raises(ValueError, match="dim must be 'smallest', 'none' or a positive int"):
+        check_dim(bad)
+    with pytest.raises(ValueError, match="dim must be"):
+        global_plan(_layers(MIXED), 0.3, dim=bad)
