@@ -74,13 +74,16 @@ def run(
     event_log: Annotated[str | None, typer.Option(help="Also append every event as JSON to this file.")] = None,
     run_id: Annotated[str | None, typer.Option(help="Use this run id (remote runs use the local one).")] = None,
     tui: Annotated[bool, typer.Option("--tui", help="Run with the dashboard attached.")] = False,
+    log: Annotated[list[str] | None, typer.Option("--log", help="Also log to a tracker: tensorboard:DIR, "
+                                                   "mlflow:URI, wandb[:DIR] (offline). Repeatable.")] = None,
 ) -> None:
     """Train dense (with spline EB detection) -> prune with every pruner -> retrain -> evaluate."""
     if tui:
         # the dashboard starts a plain local run of PROFILE with its --set overrides; say so rather than drop the rest
         dropped = [flag for flag, given in (("--resume", resume is not None), ("--json", json_out),
                                             ("--energy", energy is not None), ("--on", on is not None),
-                                            ("--run-id", run_id is not None), ("--event-log", event_log is not None))
+                                            ("--run-id", run_id is not None), ("--event-log", event_log is not None),
+                                            ("--log", bool(log)))
                    if given]
         if dropped or profile is None:
             what = ", ".join(dropped) if dropped else "a run without a PROFILE"
@@ -90,16 +93,35 @@ def run(
 
         run_with_dashboard(profile, set_ or [], store)
         return
+    from splinebench.trackers import open_trackers
+
+    if resume is None and profile is None:
+        raise BadInputError("give a PROFILE to run, or --resume RUN_ID")
+
+    trackers = open_trackers(log or [])  # a missing extra is bad input, before anything starts
+    try:
+        _run(profile, set_, resume, json_out, store, energy, accept_new_host, on, remote_cmd, remote_dir, fetch,
+             stop_on_exit, event_log, run_id, trackers)
+    finally:
+        for tracker in trackers:
+            tracker.close()  # a run cut short still leaves a closed, readable tracker run
+            if tracker.error:
+                err.print(f"[yellow]warning:[/yellow] --log {tracker.name} stopped logging: {tracker.error}",
+                          highlight=False, soft_wrap=True)
+
+
+def _run(profile, set_, resume, json_out, store, energy, accept_new_host, on, remote_cmd, remote_dir, fetch,
+         stop_on_exit, event_log, run_id, trackers) -> None:
+    """The body of ``run`` once its trackers are open (kept apart so they are closed however it ends)."""
     from splinebench.cli.progress import JsonLines, RichProgress
     from splinebench.cli.signals import interrupt_on_signals
     from splinebench.engine.run import execute, new_run_id
     from splinebench.engine.run import resume as resume_run
     from splinebench.profiles import load_profile
 
-    if resume is None and profile is None:
-        raise BadInputError("give a PROFILE to run, or --resume RUN_ID")
     interrupt_on_signals()
     sinks: list = [JsonLines()] if json_out else []
+    sinks.extend(trackers)
     if event_log:
         sinks.append(JsonLines(open(event_log, "a", buffering=1)))  # noqa: SIM115 - lives as long as the run
     progress = RichProgress(err)

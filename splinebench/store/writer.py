@@ -233,7 +233,9 @@ def _epoch_finished(conn: sqlite3.Connection, p: Payload) -> None:
          p["lr"], p["seconds"], p["samples"], p["training_flops"], p["ts"]),
     )
     conn.execute(
-        "UPDATE runs SET best_accuracy = MAX(COALESCE(best_accuracy, 0), ?) WHERE id=?", (p["test_acc"], p["run_id"])
+        # an epoch from a user's own loop may not know its test accuracy (NULL): it must not erase the best so far
+        "UPDATE runs SET best_accuracy = COALESCE(MAX(best_accuracy, ?), best_accuracy, ?) WHERE id=?",
+        (p["test_acc"], p["test_acc"], p["run_id"])
     )
 
 

@@ -11,7 +11,8 @@ from splinebench.prune import Pruner, check_options, discover
 from splinebench.prune.discovery import PrunerInfo
 from splinebench.registry import Registry
 
-BUILT_IN = ["spline", "ns", "eb-mask", "thinet", "l1-norm", "random", "lt", "snip"]
+BUILT_IN = ["spline", "ns", "eb-mask", "thinet", "l1-norm", "random", "lt", "snip", "grasp", "synflow", "tp:l1",
+            "tp:l2", "tp:bn-scale", "tp:lamp", "tp:fpgm", "tp:random", "tp:taylor", "tp:hessian", "tp:activation"]
 
 
 @pytest.mark.parametrize("name", BUILT_IN)

@@ -1,0 +1,1 @@
+"""Adapters for other people's training loops (optional extras): Lightning's ``Callback``."""
