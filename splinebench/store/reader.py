@@ -89,11 +89,17 @@ class StoreReader:
         return [self._run(r) for r in self.query("SELECT * FROM runs ORDER BY created_at")]
 
     def run(self, run_id: str) -> RunRow:
+        """The run whose id is ``run_id`` or, failing that, the one run whose id contains it (ids start with the
+        date, so the telling part is often in the middle); several matches is an error listing them."""
         rows = self.query("SELECT * FROM runs WHERE id=?", (run_id,))
-        if not rows:
-            rows = self.query("SELECT * FROM runs WHERE id LIKE ? ORDER BY created_at", (run_id + "%",))
+        if not rows and run_id:
+            rows = self.query("SELECT * FROM runs WHERE instr(id, ?) > 0 ORDER BY created_at DESC", (run_id,))
             if len(rows) > 1:
-                raise StoreError(f"run id {run_id!r} is ambiguous: {', '.join(r['id'] for r in rows[:5])}")
+                shown = ", ".join(f"{r['id']} ({r['name']})" for r in rows[:10])
+                more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+                raise StoreError(
+                    f"run id {run_id!r} matches {len(rows)} runs: {shown}{more}; give more of the id"
+                )
         if not rows:
             known = [r["id"] for r in self.query("SELECT id FROM runs ORDER BY created_at DESC LIMIT 5")]
             raise StoreError(f"no run {run_id!r} in {self.path} (latest: {', '.join(known) or 'none'})")
