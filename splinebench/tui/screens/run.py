@@ -15,7 +15,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
 
 from splinebench.report.tables import result_grid
 from splinebench.store import StoreError, StoreReader
@@ -73,7 +74,8 @@ class RunScreen(Screen[None]):
         yield Header()
         yield RunHeader(id="run-header")
         yield EarlyBirdBar(id="eb-bar")
-        yield Input(placeholder="filter layers by name (Enter or Esc to close)", id="layer-filter")
+        # Disabled while hidden: a hidden box that can take focus swallows digits, q and ? after any dialog.
+        yield Input(placeholder="filter layers by name (Enter or Esc to close)", id="layer-filter", disabled=True)
         with TabbedContent(id="panels", initial="layers"):
             with TabPane("1 Layers", id="layers"):
                 yield LayerHeatStrip(id="heat-strip")
@@ -99,6 +101,22 @@ class RunScreen(Screen[None]):
         self._load()
         self.set_interval(self.app.poll_interval, self.poll)  # type: ignore[attr-defined]
         self.query_one(LayerHeatStrip).focus()
+
+    def on_screen_resume(self) -> None:
+        """Back from help, the palette or a dialog: focus goes to the open panel unless it is somewhere sensible,
+        so the footer's keys work at once."""
+        self.call_after_refresh(self._settle_focus)
+
+    def _settle_focus(self) -> None:
+        focused = self.focused
+        if focused is None or not focused.focusable or isinstance(focused, Input) and focused.disabled:
+            self.focus_panel()
+
+    def focus_panel(self, pid: str | None = None) -> None:
+        """Focus the open panel's own widget (the heat strip, a table), or the tab bar when it has none."""
+        pane = self.query_one(f"#{pid or self._active_panel()}", TabPane)
+        target: Widget | None = next((w for w in pane.query("*") if w.can_focus and not w.disabled), None)
+        (target or self.query_one("#panels", TabbedContent).query_one(Tabs)).focus()
 
     # -- data ------------------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="run-load")
@@ -205,8 +223,7 @@ class RunScreen(Screen[None]):
 
     def action_panel(self, pid: str) -> None:
         self.query_one(TabbedContent).active = pid
-        if pid == "layers":
-            self.query_one(LayerHeatStrip).focus()
+        self.focus_panel(pid)
 
     def action_next_panel(self) -> None:
         ids = [pid for pid, _, _ in PANELS]
@@ -231,6 +248,7 @@ class RunScreen(Screen[None]):
     def action_filter_layers(self) -> None:
         self.action_panel("layers")
         layer_filter = self.query_one("#layer-filter", Input)
+        layer_filter.disabled = False
         layer_filter.display = True
         layer_filter.focus()
 
@@ -240,7 +258,9 @@ class RunScreen(Screen[None]):
 
     @on(Input.Submitted, "#layer-filter")
     def _close_filter(self) -> None:
-        self.query_one("#layer-filter", Input).display = False
+        layer_filter = self.query_one("#layer-filter", Input)
+        layer_filter.display = False
+        layer_filter.disabled = True
         self.query_one(LayerHeatStrip).focus()
 
     def action_stop(self) -> None:

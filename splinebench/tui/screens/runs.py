@@ -89,7 +89,9 @@ class RunsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="store-status")
-        yield Input(placeholder="filter runs: words in any column (Enter or Esc to close)", id="runs-filter")
+        # Disabled while hidden, so no dialog's closing can leave focus (and the keys) in it.
+        yield Input(placeholder="filter runs: words in any column (Enter or Esc to close)", id="runs-filter",
+                    disabled=True)
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -101,6 +103,14 @@ class RunsScreen(Screen[None]):
         self._table_ready = True
         self.show_runs(self.summaries)
         self.show_store_state(self._store_message)
+
+    def on_screen_resume(self) -> None:
+        self.call_after_refresh(self._settle_focus)
+
+    def _settle_focus(self) -> None:
+        focused = self.focused
+        if focused is None or not focused.focusable:
+            self.query_one("#runs-table", DataTable).focus()
 
     # -- data ------------------------------------------------------------------------------------------------
     def show_store_state(self, message: str) -> None:
@@ -176,6 +186,7 @@ class RunsScreen(Screen[None]):
 
     def action_filter(self) -> None:
         box = self.query_one("#runs-filter", Input)
+        box.disabled = False
         box.display = True
         box.focus()
 
@@ -186,13 +197,16 @@ class RunsScreen(Screen[None]):
 
     @on(Input.Submitted, "#runs-filter")
     def _filter_done(self) -> None:
-        self.query_one("#runs-filter", Input).display = False
+        box = self.query_one("#runs-filter", Input)
+        box.display = False
+        box.disabled = True
         self.query_one("#runs-table", DataTable).focus()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#runs-filter", Input)
         box.value = ""
         box.display = False
+        box.disabled = True
         self.query_one("#runs-table", DataTable).focus()
 
     def action_sort(self) -> None:
