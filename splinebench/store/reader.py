@@ -81,6 +81,15 @@ class StoreReader:
     def close(self) -> None:
         self.conn.close()
 
+    def data_version(self) -> int:
+        """SQLite's change counter for this connection: it differs between two calls iff another connection
+        committed in between. One pragma, no table read, so a live view can ask it many times a second and read
+        rows only when something landed."""
+        try:
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} could not be read: {exc}") from None
+
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
 

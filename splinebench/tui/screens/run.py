@@ -3,7 +3,8 @@ results.
 
 The screen owns a :class:`~splinebench.tui.feed.RunFeed`. The first load (every row of a possibly long run)
 runs in a thread worker on its own read-only connection, so opening a 160-epoch run never freezes the
-keyboard; after that a timer polls the feed incrementally and hands each panel only the topics it draws.
+keyboard; after that the app calls ``poll`` whenever the store changed (see ``SplinebenchDashboard.on_store_changed``),
+the feed reads only the new rows, and each panel gets only the topics it draws.
 Panels not on screen are marked stale and brought up to date when their tab is opened, so a live run costs one
 panel's redraw per epoch.
 """
@@ -99,7 +100,6 @@ class RunScreen(Screen[None]):
         self.sub_title = self.run_id
         self.query_one(RunHeader).show(None, 0, None)
         self._load()
-        self.set_interval(self.app.poll_interval, self.poll)  # type: ignore[attr-defined]
         self.query_one(LayerHeatStrip).focus()
 
     def on_screen_resume(self) -> None:
@@ -131,7 +131,11 @@ class RunScreen(Screen[None]):
         except StoreError as exc:
             self.app.call_from_thread(self.app.store_failed, exc)  # type: ignore[attr-defined]
             return
-        self.app.call_from_thread(self.apply, changes)
+        self.app.call_from_thread(self._loaded, changes)
+
+    def _loaded(self, changes: set[str]) -> None:
+        self.apply(changes)
+        self.poll()  # what landed while the first read ran (the app's watch saw it before the feed was ready)
 
     def poll(self) -> None:
         reader = self.app.store.reader  # type: ignore[attr-defined]
