@@ -251,6 +251,36 @@ def tradeoff_figure(setting: Setting) -> Figure | None:
     return fig
 
 
+# --- overlays (the dashboard's comparison and curves) -----------------------------------------------------------
+
+
+def overlay_figure(lines: dict[str, Sequence[tuple[float, Summary]]], eb_epochs: dict[str, Summary | None],
+                   ylabel: str, title: str, xlabel: str = "dense epoch") -> Figure:
+    """One line per experiment (the mean over seeds), its 95% interval as a band when it has several seeds, and
+    its EB epoch as a dashed line in the same colour; the legend sits outside the data."""
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    for k, (label, points) in enumerate(lines.items()):
+        if not points:
+            continue
+        colour = f"C{k % 10}"
+        xs = [x for x, _ in points]
+        ax.plot(xs, [s.mean for _, s in points], color=colour, linewidth=1.5, label=label)
+        if any(s.ci_low is not None for _, s in points):
+            ax.fill_between(xs, [s.ci_low if s.ci_low is not None else s.mean for _, s in points],
+                            [s.ci_high if s.ci_high is not None else s.mean for _, s in points], color=colour,
+                            alpha=0.2, linewidth=0, label=f"{label}: 95% interval")
+        eb = eb_epochs.get(label)
+        if eb is not None:
+            ax.axvline(eb.mean, color=colour, linestyle="--", linewidth=1.0, label=f"{label}: EB epoch {eb.mean:.3g}")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(True, alpha=0.25)
+    return fig
+
+
 # --- Fig. 7 ----------------------------------------------------------------------------------------------------
 
 

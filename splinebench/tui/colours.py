@@ -1,7 +1,8 @@
 """The colour scale shared by the distance heat strip and the distance matrix: one legend for both.
 
 Viridis (perceptually uniform, readable for colour-blind users and on 256-colour terminals alike): dark blue
-for distances near zero (a settled partition), yellow for the largest distance shown.
+for distances near zero (a settled partition: "still"), yellow for the largest distance shown ("moving"). The
+report's figures use the same map (``report.figures.DISTANCE_CMAP``), so screen and paper read alike.
 """
 
 from __future__ import annotations

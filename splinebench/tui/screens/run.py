@@ -60,6 +60,7 @@ class RunScreen(Screen[None]):
         Binding("slash", "filter_layers", "Filter layers"),
         Binding("p", "next_phase", "Phase", show=False),
         Binding("x", "stop", "Stop run"),
+        Binding("e", "export", "Export"),
     ]
 
     def __init__(self, run_id: str) -> None:
@@ -269,3 +270,24 @@ class RunScreen(Screen[None]):
 
     def action_stop(self) -> None:
         self.app.request_stop(self.run_id)  # type: ignore[attr-defined]
+
+    def action_export(self) -> None:
+        self.notify("exporting ...", timeout=2)
+        self._export(self._active_panel())
+
+    @work(thread=True, group="export")
+    def _export(self, panel: str) -> None:
+        """PNG, SVG and CSV of the open panel, drawn by the report's figure code on a connection of its own."""
+        from splinebench.tui.export import export_run_panel
+
+        path = self.app.store.path  # type: ignore[attr-defined]
+        try:
+            reader = StoreReader(path)
+            try:
+                paths = export_run_panel(reader, self.feed.run.id if self.feed.run else self.run_id, panel, path)
+            finally:
+                reader.close()
+        except (StoreError, OSError) as exc:
+            self.app.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, "\n".join(str(p) for p in paths), title="Exported", timeout=8)

@@ -37,12 +37,12 @@ SORTS = (
 )
 
 
-def run_cells(summary: RunSummary) -> tuple[Text | str, ...]:
+def run_cells(summary: RunSummary, marked: bool = False) -> tuple[Text | str, ...]:
     run = summary.run
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime(run.created_at))
     return (
         status_text(run.status),
-        run.name,
+        f"● {run.name}" if marked else run.name,
         summary.progress,
         str(run.eb_epoch) if run.eb_epoch is not None else "-",
         f"{100 * run.best_accuracy:.2f}" if run.best_accuracy is not None else "-",
@@ -74,6 +74,8 @@ class RunsScreen(Screen[None]):
         Binding("n", "app.launch", "New run"),
         Binding("x", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
+        Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
     ]
 
     def __init__(self) -> None:
@@ -85,6 +87,7 @@ class RunsScreen(Screen[None]):
         self._shown: dict[str, tuple] = {}
         self._table_ready = False
         self._store_message = ""
+        self.marked: set[str] = set()  # runs picked with space (or ctrl+click) for the comparison screen
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -145,13 +148,13 @@ class RunsScreen(Screen[None]):
         ordered = sorted(
             (s for s in summaries.values() if matches(s, self.filter_text)), key=key, reverse=self.descending
         )
-        wanted = {s.run.id: run_cells(s) for s in ordered}
+        wanted = {s.run.id: run_cells(s, s.run.id in self.marked) for s in ordered}
         if list(wanted) == list(self._shown):
             for run_id, cells in wanted.items():
                 old = self._shown[run_id]
                 for column, new_cell, old_cell in zip(COLUMNS, cells, old, strict=False):
                     if str(new_cell) != str(old_cell) or _style(new_cell) != _style(old_cell):
-                        table.update_cell(run_id, column, new_cell)
+                        table.update_cell(run_id, column, new_cell, update_width=True)  # grow, never cut
         else:
             selected = self.selected_run_id()
             table.clear()
@@ -216,6 +219,33 @@ class RunsScreen(Screen[None]):
     def action_reverse(self) -> None:
         self.descending = not self.descending
         self.show_runs(self.summaries)
+
+    def action_mark(self) -> None:
+        """Mark or unmark the run under the cursor for comparing, and move down (as in a file manager)."""
+        run_id = self.selected_run_id()
+        if not run_id:
+            return
+        self.marked ^= {run_id}
+        self.show_runs(self.summaries)
+        self.query_one("#runs-table", DataTable).action_cursor_down()
+
+    def on_click(self, event) -> None:  # noqa: ANN001 - textual.events.Click
+        """ctrl+click marks a row, as space does (a plain click still opens it)."""
+        if getattr(event, "ctrl", False) and isinstance(event.widget, DataTable):
+            self.call_after_refresh(self.action_mark)
+
+    def action_compare(self) -> None:
+        picked = [run_id for run_id in self._shown if run_id in self.marked]
+        if len(picked) < 2:
+            current = self.selected_run_id()
+            sweep = self.summaries[current].run.sweep_id if current in self.summaries else None
+            if sweep is None:
+                self.notify("mark two or more runs with space (or ctrl+click), then press c", severity="warning")
+                return
+            picked = [s.run.id for s in self.summaries.values() if s.run.sweep_id == sweep]  # the whole sweep
+        from splinebench.tui.screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(picked))
 
     def action_stop(self) -> None:
         run_id = self.selected_run_id()

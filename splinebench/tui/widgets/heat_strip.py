@@ -268,8 +268,9 @@ class LayerHeatStrip(Widget, can_focus=True):
 
     def _status_line(self, width: int) -> Strip:
         text = self.cursor_text()
-        legend = [Segment(" ", s) for s in legend_cells()]
-        room = width - len(legend) - 1
+        legend = [Segment("still", Style(dim=True)), *[Segment(" ", s) for s in legend_cells()],
+                  Segment("moving", Style(dim=True))]
+        room = width - sum(len(s.text) for s in legend) - 1
         return Strip([Segment(_fit(text, room).ljust(room) + " ", Style(bold=True)), *legend])
 
 
