@@ -59,3 +59,12 @@ def scale_max(values: list[float], floor: float = 1e-6) -> float:
 
 def legend_cells() -> list[Style]:
     return list(_BG)
+
+
+#: plotext colour names that markup does not know by that name.
+_PLOT_COLOUR_HEX = {"orange": "#ffa500", "gray": "#808080"}
+
+
+def swatch(colour: str, text: str = "■") -> str:
+    """Markup for a key entry in a plot's colour (plot keys sit outside the plots, off the data)."""
+    return f"[{_PLOT_COLOUR_HEX.get(colour, colour)}]{text}[/]"

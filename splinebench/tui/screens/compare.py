@@ -9,6 +9,7 @@ figure code.
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from textual_plotext import PlotextPlot
 
 from splinebench.store import StoreError, StoreReader
+from splinebench.tui.colours import swatch
 from splinebench.tui.compare_data import Experiment, leaderboard, load_experiments
 from splinebench.tui.widgets.plots import EB_COLOUR, PHASE_COLOURS, epoch_ticks
 
@@ -104,8 +106,8 @@ class CompareScreen(Screen[None]):
         for n, exp in enumerate(experiments):
             eb = exp.eb
             when = "no EB" if eb is None else f"EB@{eb.mean:.3g}"
-            parts.append(f"[{PHASE_COLOURS[n % len(PHASE_COLOURS)]}]■[/] {exp.label}: {when}")
-        self.query_one("#compare-legend", Static).update("  ".join(parts) + f"   [{EB_COLOUR}]|[/] = EB epoch")
+            parts.append(f"{swatch(PHASE_COLOURS[n % len(PHASE_COLOURS)])} {escape(exp.label)}: {when}")
+        self.query_one("#compare-legend", Static).update("  ".join(parts) + f"   {swatch(EB_COLOUR, '|')} EB epoch")
         self.query_one("#cmp-acc-plot", ComparePlot).show(experiments, "test_acc", "test accuracy (%)")
         self.query_one("#cmp-net-plot", ComparePlot).show(
             experiments, "net", "whole-net partition distance (mean of layers)"

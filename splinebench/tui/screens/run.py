@@ -11,6 +11,7 @@ panel's redraw per epoch.
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +22,7 @@ from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPan
 
 from splinebench.report.tables import result_grid
 from splinebench.store import StoreError, StoreReader
+from splinebench.tui.colours import swatch
 from splinebench.tui.feed import PartitionSeries, RunFeed
 from splinebench.tui.widgets.distance_matrix import DistanceMatrixGrid
 from splinebench.tui.widgets.early_bird import EarlyBirdBar
@@ -28,7 +30,7 @@ from splinebench.tui.widgets.energy import EnergyPanel
 from splinebench.tui.widgets.flops import FlopsPanel
 from splinebench.tui.widgets.heat_strip import LayerHeatStrip
 from splinebench.tui.widgets.leaderboard import Leaderboard, caption
-from splinebench.tui.widgets.plots import CurvePlot, NetDistancePlot
+from splinebench.tui.widgets.plots import EB_COLOUR, CurvePlot, NetDistancePlot
 from splinebench.tui.widgets.run_header import RunHeader
 
 #: (tab id, tab title, the feed topics it draws)
@@ -41,6 +43,10 @@ PANELS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("curves", "Curves", frozenset({"epochs", "phases", "early_birds"})),
     ("leaderboard", "Leaderboard", frozenset({"results", "run"})),
 )
+
+#: The net-distance plot's key, above it rather than on the data (NetDistancePlot's colours).
+NET_KEY = (f"{swatch('cyan')} mean of layers  {swatch('orange')} bit-weighted  {swatch('yellow', '─')} eps  "
+           f"{swatch(EB_COLOUR, '|')} EB epoch")
 
 #: Time windows ``w`` cycles through for the line plots (newest N epochs; None = all).
 WINDOWS: tuple[int | None, ...] = (None, 10, 30)
@@ -57,9 +63,9 @@ class RunScreen(Screen[None]):
         ],
         Binding("tab", "next_panel", "Next panel", show=False),
         Binding("w", "widen", "Window"),
-        Binding("slash", "filter_layers", "Filter layers"),
+        Binding("slash", "filter_layers", "Filter"),
         Binding("p", "next_phase", "Phase", show=False),
-        Binding("x", "stop", "Stop run"),
+        Binding("x", "stop", "Stop", show=False),  # in ? help; off the footer so that Help and Quit fit at 80
         Binding("e", "export", "Export"),
     ]
 
@@ -82,6 +88,7 @@ class RunScreen(Screen[None]):
             with TabPane("1 Layers", id="layers"):
                 yield LayerHeatStrip(id="heat-strip")
             with TabPane("2 Net distance", id="distance"):
+                yield Static(NET_KEY, id="distance-key")
                 yield NetDistancePlot(id="net-plot")
             with TabPane("3 Matrix", id="matrix"):
                 yield DistanceMatrixGrid(id="matrix-grid")
@@ -89,9 +96,11 @@ class RunScreen(Screen[None]):
                 yield FlopsPanel(id="flops-panel")
             with TabPane("5 Energy", id="energy"):
                 yield EnergyPanel(id="energy-panel")
-            with TabPane("6 Curves", id="curves"), Horizontal(id="curves-row"):
-                yield CurvePlot("test_acc", "test accuracy (%)", id="acc-plot")
-                yield CurvePlot("train_loss", "train loss", id="loss-plot")
+            with TabPane("6 Curves", id="curves"):
+                yield Static("", id="curves-key")
+                with Horizontal(id="curves-row"):
+                    yield CurvePlot("test_acc", "test accuracy (%)", id="acc-plot")
+                    yield CurvePlot("train_loss", "train loss", id="loss-plot")
             with TabPane("7 Leaderboard", id="leaderboard"):
                 yield Static("", id="leaderboard-caption")
                 yield Leaderboard(id="leaderboard-table", zebra_stripes=True, cursor_type="row")
@@ -199,8 +208,14 @@ class RunScreen(Screen[None]):
             self.query_one(EnergyPanel).show(feed)
         elif pid == "curves":
             phases = list(feed.phases) or sorted(feed.epochs)
-            self.query_one("#acc-plot", CurvePlot).show(feed.epochs, phases, eb, window)
-            self.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, eb, window)
+            # one epoch axis: a retrain phase starts after the last dense epoch, not on top of it at 1
+            dense_last = max((max(feed.epochs.get(p) or {0: None}) for p in feed.dense_phases()), default=0)
+            offsets = {p: dense_last for p, row in feed.phases.items() if row.get("kind") == "retrain"}
+            drawn = self.query_one("#acc-plot", CurvePlot).show(feed.epochs, phases, eb, window, offsets)
+            self.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, eb, window, offsets)
+            key = "  ".join(f"{swatch(colour)} {escape(phase)}" for phase, colour in drawn)
+            eb_key = f"  {swatch(EB_COLOUR, '|')} EB epoch" if eb is not None else ""
+            self.query_one("#curves-key", Static).update(key + eb_key)
         elif pid == "leaderboard":
             reader = self.app.store.reader  # type: ignore[attr-defined]
             if reader is not None and feed.run is not None:

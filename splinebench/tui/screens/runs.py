@@ -62,18 +62,25 @@ def matches(summary: RunSummary, text: str) -> bool:
     return all(word in haystack for word in text.lower().split())
 
 
+class RunsTable(DataTable):
+    """The runs table; its Enter (open the run) is shown in the footer, where DataTable hides it."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open", show=True)]
+
+
 class RunsScreen(Screen[None]):
     """The list of runs."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open", show=True),
+        Binding("enter", "open", "Open", show=False),  # the table's own Enter (RunsTable) is the one shown
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", show=False),
-        Binding("n", "app.launch", "New run"),
-        Binding("x", "stop", "Stop"),
-        Binding("r", "resume", "Resume"),
+        # off the footer so that Enter, Compare, Help and Quit fit at 80 columns; ? and ctrl+p list them
+        Binding("n", "app.launch", "New run", show=False),
+        Binding("x", "stop", "Stop", show=False),
+        Binding("r", "resume", "Resume", show=False),
         Binding("space", "mark", "Mark"),
         Binding("c", "compare", "Compare"),
     ]
@@ -95,7 +102,7 @@ class RunsScreen(Screen[None]):
         # Disabled while hidden, so no dialog's closing can leave focus (and the keys) in it.
         yield Input(placeholder="filter runs: words in any column (Enter or Esc to close)", id="runs-filter",
                     disabled=True)
-        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -66,7 +66,7 @@ class LayerHeatStrip(Widget, can_focus=True):
         Binding("pagedown", "move(10, 0)", show=False),
         Binding("home", "jump(0)", show=False),
         Binding("end", "jump(1)", show=False),
-        Binding("z", "toggle_window", "Fit/recent"),
+        Binding("z", "toggle_window", "Fit"),
     ]
 
     mode: reactive[str] = reactive("fit")

@@ -46,14 +46,12 @@ class NetDistancePlot(PlotextPlot):
             plt.plot(
                 epochs,
                 [series.net[e][0] for e in epochs],
-                label="mean of layers",
                 color="cyan",
                 marker="braille",
             )
             plt.plot(
                 epochs,
                 [series.net[e][1] for e in epochs],
-                label="bit-weighted",
                 color="orange",
                 marker="braille",
             )
@@ -78,30 +76,33 @@ class CurvePlot(PlotextPlot):
         self.title = title
 
     def show(
-        self, epochs: dict[str, dict[int, dict]], phases: list[str], eb_epoch: int | None, window: int | None
-    ) -> None:
+        self,
+        epochs: dict[str, dict[int, dict]],
+        phases: list[str],
+        eb_epoch: int | None,
+        window: int | None,
+        offsets: dict[str, int] | None = None,
+    ) -> list[tuple[str, str]]:
+        """Draw; returns (phase label, colour) of each line drawn, for a key outside the plot (a plotext legend would
+        sit on the data). ``offsets`` shifts a phase's epochs (retraining continues after the dense epochs)."""
         plt = self.plt
         plt.clear_figure()
         plt.title(self.title)
-        plt.xlabel("epoch (each phase from 1)")
-        drawn = False
+        plt.xlabel("epoch (retraining continues after dense)" if offsets else "epoch (each phase from 1)")
+        drawn: list[tuple[str, str]] = []
         last = 1
         for n, phase in enumerate(phases):
             rows = epochs.get(phase, {})
+            shift = (offsets or {}).get(phase, 0)
             xs = _windowed(sorted(rows), window)
             ys = [rows[e][self.metric] for e in xs]
-            pairs = [(x, y) for x, y in zip(xs, ys, strict=False) if y is not None]
+            pairs = [(x + shift, y) for x, y in zip(xs, ys, strict=False) if y is not None]
             if not pairs:
                 continue
             scale = 100.0 if self.metric.endswith("acc") else 1.0
-            plt.plot(
-                [p[0] for p in pairs],
-                [p[1] * scale for p in pairs],
-                label=_short(phase),
-                color=PHASE_COLOURS[n % len(PHASE_COLOURS)],
-                marker="braille",
-            )
-            drawn = True
+            colour = PHASE_COLOURS[n % len(PHASE_COLOURS)]
+            plt.plot([p[0] for p in pairs], [p[1] * scale for p in pairs], color=colour, marker="braille")
+            drawn.append((_short(phase), colour))
             last = max(last, pairs[-1][0])
         if drawn:
             first = 1 if window is None else max(1, last - window + 1)
@@ -109,6 +110,7 @@ class CurvePlot(PlotextPlot):
         if drawn and eb_epoch is not None:
             plt.vline(eb_epoch, EB_COLOUR)
         self.refresh()
+        return drawn
 
 
 def _short(phase: str) -> str:
