@@ -70,11 +70,13 @@ class StoreWatch:
                     reader.close()
                     reader = None
             now = time.monotonic()
-            if (version is not None and version != seen) or now - woken >= self.wake_seconds:
+            changed = version is not None and version != seen
+            if (changed or now - woken >= self.wake_seconds) and not self._pending.is_set():
+                # only a delivered wake-up counts as seen: a commit made while the app was busy reading is
+                # reported as soon as it has handled the previous one
                 seen = version if version is not None else seen
-                if not self._pending.is_set():
-                    woken = now
-                    self._pending.set()
-                    self.wake()
+                woken = now
+                self._pending.set()
+                self.wake()
         if reader is not None:
             reader.close()
