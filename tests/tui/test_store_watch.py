@@ -50,6 +50,7 @@ def test_a_commit_wakes_the_app_once_and_quiet_does_not(tmp_path):
         writer.write_many(run.epoch(2))  # not yet handled: no second message queued
         time.sleep(0.2)
         assert len(wakes) == 2
+        woken.clear()
         watch.handled()
         assert woken.wait(5) and len(wakes) == 3  # the commit made while busy is reported after
     finally:
