@@ -53,7 +53,7 @@ POWER_SAMPLES_KEPT = 600
 
 def data_version(reader: StoreReader) -> int:
     """SQLite's per-connection change counter: differs between two calls iff another connection committed."""
-    return int(reader.conn.execute("PRAGMA data_version").fetchone()[0])
+    return reader.data_version()
 
 
 def _rows(reader: StoreReader, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:

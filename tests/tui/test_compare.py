@@ -97,3 +97,16 @@ async def test_e_exports_the_open_run_panel_as_figure_and_csv(fixture_store):
         assert suffixes == [".csv", ".png", ".svg"]
         rows = list(csv.reader(next(exports.glob("*.csv")).open()))
         assert rows[0] == ["epoch_i", "epoch_j", "distance"] and len(rows) > 10
+
+
+@pilot_test
+async def test_ctrl_click_marks_a_run_as_space_does(fixture_store):
+    _three_runs(fixture_store)
+    app = SplinebenchDashboard(str(fixture_store), profiles_dir=str(PROFILES))
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.runs_screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3, what="three runs")
+        await pilot.click(table, offset=(12, 3), control=True)  # the third row's name cell
+        await pilot.pause()
+        assert app.screen is app.runs_screen  # marking does not open the run
+        assert app.runs_screen.marked == {OTHER}

@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
@@ -63,9 +64,22 @@ def matches(summary: RunSummary, text: str) -> bool:
 
 
 class RunsTable(DataTable):
-    """The runs table; its Enter (open the run) is shown in the footer, where DataTable hides it."""
+    """The runs table; its Enter (open the run) is shown in the footer, where DataTable hides it, and ctrl+click
+    marks the clicked run for comparing (a plain click still opens it)."""
 
     BINDINGS = [Binding("enter", "select_cursor", "Open", show=True)]
+
+    class MarkClicked(Message):
+        """ctrl+click on a row: the screen marks the run now under the cursor."""
+
+    async def _on_click(self, event: events.Click) -> None:
+        row = event.style.meta.get("row")
+        if not event.ctrl or not isinstance(row, int) or row < 0:
+            await super()._on_click(event)
+            return
+        event.stop()
+        self.move_cursor(row=row)
+        self.post_message(self.MarkClicked())
 
 
 class RunsScreen(Screen[None]):
@@ -236,10 +250,10 @@ class RunsScreen(Screen[None]):
         self.show_runs(self.summaries)
         self.query_one("#runs-table", DataTable).action_cursor_down()
 
-    def on_click(self, event) -> None:  # noqa: ANN001 - textual.events.Click
-        """ctrl+click marks a row, as space does (a plain click still opens it)."""
-        if getattr(event, "ctrl", False) and isinstance(event.widget, DataTable):
-            self.call_after_refresh(self.action_mark)
+    @on(RunsTable.MarkClicked)
+    def _mark_clicked(self) -> None:
+        self.marked ^= {run_id} if (run_id := self.selected_run_id()) else set()
+        self.show_runs(self.summaries)
 
     def action_compare(self) -> None:
         picked = [run_id for run_id in self._shown if run_id in self.marked]
