@@ -107,7 +107,7 @@ class StoreReader:
                 shown = ", ".join(f"{r['id']} ({r['name']})" for r in rows[:10])
                 more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
                 raise StoreError(
-                    f"run id {run_id!r} matches {len(rows)} runs: {shown}{more}; give more of the id"
+                    f"run id {run_id!r} is ambiguous: it matches {len(rows)} runs: {shown}{more}; give more of the id"
                 )
         if not rows:
             known = [r["id"] for r in self.query("SELECT id FROM runs ORDER BY created_at DESC LIMIT 5")]
