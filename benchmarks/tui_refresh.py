@@ -10,7 +10,13 @@
    frame for the terminal, so the figure is an upper bound. Goal: >= 10 refreshes/s (<= 100 ms each).
 2. Idle CPU while watching: the real app in a pseudo-terminal, on the finished synthetic run (runs screen, then
    the run screen's layers panel), CPU seconds of its process over a quiet window. Goal: <= 5% of one core.
-3. Training slowdown: the same shortened quickstart run headless and with the dashboard attached (the app
+3. Live panels (``--live-seconds``): the real app in a pseudo-terminal on a run that grows while it watches,
+   written event by event through ``StoreWriter`` from this process as the engine writes them. For every panel,
+   at 1 epoch/s with 100 layers: the app's CPU (goal <= 5% of one core) and the delay from each commit to the
+   next frame the app writes to its terminal (goal <= 100 ms); then, at 10 epochs/s on the Layers and Curves
+   panels, the real screen-change rate: frames written to the terminal per second (goal >= 10). Idle CPU on the
+   run screen of a finished run is part 2's (goal <= 0.5%).
+4. Training slowdown: the same shortened quickstart run headless and with the dashboard attached (the app
    launches it and follows its run screen, as ``splinebench run --tui`` does), wall time taken from the
    store's own start/finish stamps; ratio attached / headless.
 
@@ -181,6 +187,8 @@ class TerminalApp:
         os.close(slave)
         self.master = master
         self.output = bytearray()
+        self.frames: list[float] = []  # monotonic start of each burst of output: one screen change each
+        self._last_chunk = 0.0
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
 
@@ -192,6 +200,10 @@ class TerminalApp:
                 return
             if not chunk:
                 return
+            now = time.monotonic()
+            if now - self._last_chunk > FRAME_GAP_SECONDS:
+                self.frames.append(now)
+            self._last_chunk = now
             self.output += chunk[-4096:]
 
     def press(self, keys: bytes) -> None:
@@ -240,7 +252,72 @@ def idle_cpu(folder: Path, seconds: float) -> dict[str, float]:
     return out
 
 
-# --- 3. training slowdown -------------------------------------------------------------------------------------
+# --- 3. live panels ------------------------------------------------------------------------------------------
+
+#: Output chunks closer together than this belong to one frame (Textual writes a frame in one go).
+FRAME_GAP_SECONDS = 0.008
+PANEL_KEYS = {pid: str(n).encode() for n, (pid, _, _) in enumerate(PANELS, 1)}
+
+
+def _write_epochs(writer: StoreWriter, run: SyntheticRun, first: int, count: int, per_second: float) -> list[float]:
+    """Write ``count`` epochs event by event (one commit per event, as the engine's sink does) at
+    ``per_second`` epochs a second; returns the monotonic time of each epoch's last commit."""
+    commits = []
+    start = time.monotonic()
+    for n in range(count):
+        time.sleep(max(0.0, start + n / per_second - time.monotonic()))
+        for event in run.epoch(first + n):
+            writer(event)
+        commits.append(time.monotonic())
+    return commits
+
+
+def _latencies(commits: list[float], frames: list[float]) -> list[float]:
+    out = []
+    for t in commits:
+        after = [f for f in frames if f >= t]
+        if after and after[0] - t < 1.0:
+            out.append(after[0] - t)
+    return out
+
+
+def live_panels(folder: Path, seconds: float, size: tuple[int, int] = (80, 24)) -> dict[str, float]:
+    store = folder / "live.sqlite"
+    writer, run = build_store(store, 40)
+    app = TerminalApp(_app_code(store), size=size)
+    out: dict[str, float] = {}
+    epoch = 41
+    try:
+        time.sleep(6)
+        app.press(b"\r")
+        time.sleep(3)
+        for pid, key in PANEL_KEYS.items():
+            app.press(key)
+            time.sleep(1.5)
+            c0, t0 = app.cpu_seconds(), time.monotonic()
+            count = int(seconds)
+            commits = _write_epochs(writer, run, epoch, count, 1.0)
+            epoch += count
+            time.sleep(max(0.0, t0 + count + 0.5 - time.monotonic()))
+            out[f"live_cpu_pct_{pid}"] = 100 * (app.cpu_seconds() - c0) / (time.monotonic() - t0)
+            delays = _latencies(commits, app.frames)
+            out[f"live_delay_ms_median_{pid}"] = 1000 * statistics.median(delays) if delays else float("nan")
+            out[f"live_delay_ms_max_{pid}"] = 1000 * max(delays) if delays else float("nan")
+        for pid in ("layers", "curves"):
+            app.press(PANEL_KEYS[pid])
+            time.sleep(1.5)
+            n0, t0 = len(app.frames), time.monotonic()
+            count = int(seconds * 10)
+            _write_epochs(writer, run, epoch, count, 10.0)
+            epoch += count
+            out[f"frames_per_s_at_10_epochs_per_s_{pid}"] = (len(app.frames) - n0) / (time.monotonic() - t0)
+    finally:
+        app.close()
+        writer.close()
+    return out
+
+
+# --- 4. training slowdown -------------------------------------------------------------------------------------
 
 
 def _run_seconds(store: Path) -> float:
@@ -314,23 +391,57 @@ def training_slowdown(folder: Path, repeats: int) -> dict[str, float]:
     }
 
 
+def goal_lines(results: dict[str, object]) -> list[str]:
+    """Each measured figure against the issue's goals, one line each."""
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    def numbers(prefix: str) -> dict[str, float]:
+        return {k[len(prefix):]: v for k, v in results.items() if k.startswith(prefix) and isinstance(v, float)}
+
+    lines = []
+    hz = numbers("implied_hz")
+    if hz:
+        low = min(hz.values())
+        lines.append(f"redraw cost allows >= 10 Hz: {low:.0f} Hz ({verdict(low >= 10)})")
+    for label, value in numbers("idle_cpu_pct_").items():
+        lines.append(f"idle CPU {label} <= 0.5% of a core: {value:.2f}% ({verdict(value <= 0.5)})")
+    delay_max = numbers("live_delay_ms_max_")
+    for pid, cpu in numbers("live_cpu_pct_").items():
+        delay = numbers("live_delay_ms_median_").get(pid, float("nan"))
+        lines.append(
+            f"panel {pid:12s} at 1 epoch/s: CPU {cpu:5.2f}% (<= 5%: {verdict(cpu <= 5)}), commit-to-screen "
+            f"median {delay:4.0f} ms, max {delay_max.get(pid, float('nan')):4.0f} ms "
+            f"(<= 100 ms: {verdict(delay_max.get(pid, 1e9) <= 100)})"
+        )
+    for pid, rate in numbers("frames_per_s_at_10_epochs_per_s_").items():
+        lines.append(f"screen changes on {pid} at 10 epochs/s: {rate:.1f}/s (>= 10: {verdict(rate >= 10)})")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-training", action="store_true", help="skip the training slowdown part")
     parser.add_argument("--repeats", type=int, default=1, help="headless/attached pairs (medians reported)")
     parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--live-seconds", type=float, default=8.0, help="seconds per panel in part 3 (0: skip)")
+    parser.add_argument("--only-live", action="store_true", help="run part 3 (and idle CPU) only")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     folder = Path(tempfile.mkdtemp(prefix="tui-bench-"))
     results: dict[str, object] = {"store": f"{LAYERS} layers x {EPOCHS} epochs"}
     try:
-        for size in ((80, 24), (200, 60)):
-            figures = asyncio.run(refresh_cost(folder, size))
-            results.update({f"{k}@{size[0]}x{size[1]}": v for k, v in figures.items()})
-        results.update(reader_query_comparison(folder))
+        if not args.only_live:
+            for size in ((80, 24), (200, 60)):
+                figures = asyncio.run(refresh_cost(folder, size))
+                results.update({f"{k}@{size[0]}x{size[1]}": v for k, v in figures.items()})
+            results.update(reader_query_comparison(folder))
         results.update(idle_cpu(folder, args.idle_seconds))
-        if not args.skip_training:
+        if args.live_seconds > 0:
+            results.update(live_panels(folder, args.live_seconds))
+        if not args.skip_training and not args.only_live:
             results.update(training_slowdown(folder, args.repeats))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -339,12 +450,9 @@ def main() -> None:
         return
     for key, value in results.items():
         print(f"{key:45s} {value:.3f}" if isinstance(value, float) else f"{key:45s} {value}")
-    hz = min(v for k, v in results.items() if k.startswith("implied_hz"))
-    idle = max(v for k, v in results.items() if k.startswith("idle_cpu_pct"))
-    print(
-        f"\ngoal >= 10 Hz refresh: {hz:.0f} Hz ({'met' if hz >= 10 else 'NOT met'}); "
-        f"goal <= 5% idle CPU: {idle:.2f}% ({'met' if idle <= 5 else 'NOT met'})"
-    )
+    print()
+    for line in goal_lines(results):
+        print(line)
     if "slowdown_ratio" in results:
         print(f"training slowdown with the dashboard attached: x{results['slowdown_ratio']:.3f} (1.0 = none)")
 

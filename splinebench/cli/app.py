@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from splinebench import __version__
+from splinebench.cli import help_format  # noqa: F401 - on/off flags show no <bool> tag in --help
 from splinebench.errors import BadInputError
 from splinebench.store import default_store_path
 
@@ -60,7 +61,7 @@ def run(
     profile: Annotated[str | None, typer.Argument(help="Profile TOML file (profiles/quickstart.toml).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Dotted override KEY=VALUE (repeatable).")] = None,
     resume: Annotated[str | None, typer.Option("--resume", help="Resume an interrupted run by id.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per event on stdout.")] = False,
+    json_out: Annotated[bool, typer.Option("--json/--no-json", help="One JSON object per event on stdout.")] = False,
     store: StoreOption = DEFAULT_STORE,
     energy: Annotated[str | None, typer.Option("--energy", help="Energy meter URL (none, ssh://user@host, ...)")]
     = None,
@@ -73,7 +74,7 @@ def run(
     stop_on_exit: Annotated[bool, typer.Option(help="Ctrl-C stops the remote run (default: detach).")] = False,
     event_log: Annotated[str | None, typer.Option(help="Also append every event as JSON to this file.")] = None,
     run_id: Annotated[str | None, typer.Option(help="Use this run id (remote runs use the local one).")] = None,
-    tui: Annotated[bool, typer.Option("--tui", help="Run with the dashboard attached.")] = False,
+    tui: Annotated[bool, typer.Option("--tui/--no-tui", help="Run with the dashboard attached.")] = False,
     log: Annotated[list[str] | None, typer.Option("--log", help="Also log to a tracker: tensorboard:DIR, "
                                                    "mlflow:URI, wandb[:DIR] (offline). Repeatable.")] = None,
 ) -> None:
@@ -244,14 +245,16 @@ def _show(store: str, run_id: str) -> None:
 
 
 @runs_app.command("list")
-def runs_list(store: StoreOption = DEFAULT_STORE, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Every run in the store, with status, EB epoch and best accuracy."""
+def runs_list(store: StoreOption = DEFAULT_STORE,
+              json_out: Annotated[bool, typer.Option("--json/--no-json", help="The runs as one JSON list on stdout.")]
+              = False) -> None:
+    """Every run in the store, newest first, with status, EB epoch and best accuracy."""
     from rich.table import Table
 
     from splinebench.store import StoreReader
 
     reader = StoreReader(store)
-    runs = reader.runs()
+    runs = reader.runs()[::-1]  # newest first: the run you just started is the one you look for
     if json_out:
         print(json.dumps([r.__dict__ for r in runs], default=str))
         return
@@ -267,8 +270,10 @@ def runs_list(store: StoreOption = DEFAULT_STORE, json_out: Annotated[bool, type
 
 
 @runs_app.command("show")
-def runs_show(run_id: str, store: StoreOption = DEFAULT_STORE,
-              json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def runs_show(run_id: Annotated[str, typer.Argument(help="Run id, or any part of it that names one run.")],
+              store: StoreOption = DEFAULT_STORE,
+              json_out: Annotated[bool, typer.Option("--json/--no-json", help="The run and its results as one JSON "
+                                                     "object on stdout.")] = False) -> None:
     """The run's results in the paper's Table 2 layout: accuracy and total training cost per pruner and ratio."""
     from splinebench.store import StoreReader
 
@@ -281,7 +286,8 @@ def runs_show(run_id: str, store: StoreOption = DEFAULT_STORE,
 
 
 @runs_app.command("stop")
-def runs_stop(run_id: str, store: StoreOption = DEFAULT_STORE,
+def runs_stop(run_id: Annotated[str, typer.Argument(help="Run id, or any part of it that names one run.")],
+              store: StoreOption = DEFAULT_STORE,
               accept_new_host: Annotated[bool, typer.Option(help="Accept an unknown SSH host key.")] = False) -> None:
     """Stop a run by its PID: a local one with SIGINT, a remote one over SSH."""
     from splinebench.remote import ConnectOptions, RemoteOptions, stop
@@ -290,8 +296,10 @@ def runs_stop(run_id: str, store: StoreOption = DEFAULT_STORE,
 
 
 @runs_app.command("attach")
-def runs_attach(run_id: str, store: StoreOption = DEFAULT_STORE,
-                json_out: Annotated[bool, typer.Option("--json")] = False,
+def runs_attach(run_id: Annotated[str, typer.Argument(help="Run id, or any part of it that names one run.")],
+                store: StoreOption = DEFAULT_STORE,
+                json_out: Annotated[bool, typer.Option("--json/--no-json", help="One JSON object per event on "
+                                                       "stdout.")] = False,
                 energy: Annotated[str | None, typer.Option(help="Energy meter URL (default: the run's host).")] = None,
                 accept_new_host: Annotated[bool, typer.Option(help="Accept an unknown SSH host key.")] = False) -> None:
     """Reconnect to a remote run and catch up on what it did while detached."""

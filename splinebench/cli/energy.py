@@ -62,10 +62,11 @@ def probe(
     seconds: Annotated[float, typer.Option("--seconds", "-s", min=0.1, help="How long to measure.")] = 5.0,
     interval: Annotated[int, typer.Option("--interval", min=10, help="Sampling interval in ms.")] = 1000,
     accept_new_host: Annotated[
-        bool, typer.Option("--accept-new-host", help="Accept an unknown SSH host key; add it to known_hosts.")
+        bool, typer.Option("--accept-new-host/--no-accept-new-host",
+                           help="Accept an unknown SSH host key; add it to known_hosts.")
     ] = False,
     json_out: Annotated[
-        bool, typer.Option("--json", help="One JSON object on stdout, live lines on stderr.")
+        bool, typer.Option("--json/--no-json", help="One JSON object on stdout, live lines on stderr.")
     ] = False,
     identity: Annotated[
         list[Path] | None, typer.Option("--identity", "-i", help="SSH private key (default: agent, ~/.ssh).")

@@ -33,7 +33,8 @@ def measure_command(
     epoch_pattern: Annotated[str, typer.Option(help="Regex whose match in an output line ends an epoch.")]
     = r"epoch\s+(\d+)",
     interval: Annotated[int, typer.Option("--interval", min=10, help="Sampling interval in ms.")] = 1000,
-    accept_new_host: Annotated[bool, typer.Option("--accept-new-host", help="Accept an unknown host key.")] = False,
+    accept_new_host: Annotated[bool, typer.Option(
+        "--accept-new-host/--no-accept-new-host", help="Accept an unknown host key.")] = False,
     identity: Annotated[list[Path] | None, typer.Option("--identity", "-i", help="SSH private key.")] = None,
     known_hosts: Annotated[Path | None, typer.Option("--known-hosts", help="known_hosts file.")] = None,
     ssh_config: Annotated[Path | None, typer.Option("--ssh-config", "-F", help="ssh config file.")] = None,

@@ -38,6 +38,10 @@ class RichProgress:
         )
         self.tasks: dict[str, Any] = {}
         self.distance: dict[str, str] = {}
+        # Piped or logged stderr: rich draws no live bars there (only the last state, at the end), so a line per
+        # epoch keeps a log or a `2>&1 | tee` current.
+        self.line_per_epoch = not self.console.is_terminal
+        self.totals: dict[str, int] = {}
 
     def __enter__(self) -> RichProgress:
         self.progress.start()
@@ -58,6 +62,7 @@ class RichProgress:
 
     def _on_phase_started(self, e: Any) -> None:
         self.tasks[e.phase] = self.progress.add_task("", total=max(e.epochs, 1), phase=_m(e.phase), stats="")
+        self.totals[e.phase] = e.epochs
 
     def _on_epoch_finished(self, e: Any) -> None:
         task = self.tasks.get(e.phase)
@@ -65,6 +70,10 @@ class RichProgress:
             task = self.tasks[e.phase] = self.progress.add_task("", total=None, phase=_m(e.phase), stats="")
         stats = f"loss {e.train_loss:.3f} acc {100 * e.test_acc:.1f}%{self.distance.get(e.phase, '')}"
         self.progress.update(task, completed=e.epoch, stats=stats)
+        if self.line_per_epoch:
+            total = self.totals.get(e.phase)
+            of = f"/{total}" if total else ""
+            self.console.print(f"{e.phase} epoch {e.epoch}{of}: {stats}", markup=False, highlight=False)
 
     def _on_partition_distances(self, e: Any) -> None:
         self.distance[e.phase] = f" dist {e.mean_of_layers:.3f}"

@@ -52,7 +52,8 @@ def report_command(
                                                              "json.")] = "text",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write NAME.<ext> here (text is written as md), "
                                                                "and figures under OUT/figures.")] = None,
-    figures: Annotated[bool, typer.Option("--figures", help="Also draw the figures (PNG and SVG): Fig. 5 matrix, "
+    figures: Annotated[bool, typer.Option("--figures/--no-figures",
+                                                            help="Also draw the figures (PNG and SVG): Fig. 5 matrix, "
                                                             "per-layer distances, accuracy vs MACs, rho, 2-D "
                                                             "partitions.")] = False,
     name: Annotated[str, typer.Option("--name", help="File name of the written report, without extension.")]

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from splinebench.cli import help_format  # noqa: F401 - on/off flags show no <bool> tag in --help
 from splinebench.errors import BadInputError
 from splinebench.store import default_store_path
 
@@ -23,7 +24,7 @@ err = Console(stderr=True)
 
 
 def sweep_command(
-    profile: Annotated[str | None, typer.Argument(help="Profile TOML file; its [sweep] table may hold the grid.")]
+    profile: Annotated[str | None, typer.Argument(help="Profile TOML file; its \\[sweep] table may hold the grid.")]
     = None,
     grid: Annotated[list[str] | None, typer.Option(
         "--grid", help="Grid axis KEY=V1,V2,... with --set's dotted keys, e.g. seed=0,1 (repeatable).")] = None,
@@ -42,8 +43,9 @@ def sweep_command(
         "--max-retries", help="Retries of a task whose worker process dies (default 2).")] = None,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue an interrupted sweep by id.")] = None,
     dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Print the trials and the task graph with estimated training MACs; run nothing.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="JSON lines on stdout (events carry the trial).")]
+        "--dry-run/--no-dry-run",
+        help="Print the trials and the task graph with estimated training MACs; run nothing.")] = False,
+    json_out: Annotated[bool, typer.Option("--json/--no-json", help="JSON lines on stdout (events carry the trial).")]
     = False,
     store: Annotated[str, typer.Option("--store", help="Results store (SQLite file).")] = default_store_path(),
 ) -> None:

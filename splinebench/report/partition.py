@@ -151,8 +151,7 @@ def partition_figure(pictures: Sequence[PartitionPicture], data: tuple[np.ndarra
             ax.set_xlim(picture.extent[0], picture.extent[1])
             ax.set_ylim(picture.extent[2], picture.extent[3])
             ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            _range_ticks(ax, picture.extent, first_column=c == 0, last_row=r == rows - 1)
             if c < len(picture.layers):
                 for earlier in range(c):
                     _zero_lines(ax, picture, earlier, "0.7", 0.8, 0.9)
@@ -165,6 +164,8 @@ def partition_figure(pictures: Sequence[PartitionPicture], data: tuple[np.ndarra
                     points, labels = data
                     ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=DATA_COLOURS, vmin=0, vmax=DATA_COLOURS.N - 1,
                                s=2, alpha=0.5, linewidths=0, rasterized=True)
+                    if r == 0:
+                        _class_legend(ax, labels)
                 for layer in range(len(picture.layers)):
                     _zero_lines(ax, picture, layer, LAYER_COLOURS[layer % len(LAYER_COLOURS)], 0.6, 0.55)
                 _decision_line(ax, picture)
@@ -179,6 +180,30 @@ def partition_figure(pictures: Sequence[PartitionPicture], data: tuple[np.ndarra
         fig.subplots_adjust(top=top)
         fig.suptitle(suptitle, fontsize=10, y=1.0 - 0.12 / fig.get_figheight())
     return fig
+
+
+def _range_ticks(ax, extent: Sequence[float], first_column: bool, last_row: bool) -> None:
+    """Ticks at both ends and the middle of the input range on every panel (labels on the outer ones only), so
+    the figure says which part of the input plane it shows."""
+    x0, x1, y0, y1 = extent
+    ax.set_xticks([x0, (x0 + x1) / 2, x1])
+    ax.set_yticks([y0, (y0 + y1) / 2, y1])
+    ax.tick_params(labelsize=6, length=2, labelbottom=last_row, labelleft=first_column)
+    ax.xaxis.set_major_formatter("{x:.2g}")
+    ax.yaxis.set_major_formatter("{x:.2g}")
+    if last_row:
+        ax.set_xlabel("input x1", fontsize=7)
+
+
+def _class_legend(ax, labels: np.ndarray) -> None:
+    """One patch per class present, in the data points' colours, outside the panel (the data stays visible)."""
+    from matplotlib.lines import Line2D
+
+    classes = sorted({int(v) for v in np.unique(labels)})
+    handles = [Line2D([], [], marker="o", linestyle="none", markersize=5,
+                      color=DATA_COLOURS(min(k, DATA_COLOURS.N - 1)), label=f"class {k}") for k in classes]
+    handles.append(Line2D([], [], color=BOUNDARY_COLOUR, linewidth=2.2, label="decision boundary"))
+    ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
 def data_extent(points: np.ndarray, margin: float = 0.05) -> tuple[float, float, float, float]:

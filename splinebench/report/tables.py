@@ -84,7 +84,7 @@ def rich_table(grid: ResultGrid) -> Any:
     for ratio in grid.ratios:
         table.add_column(f"acc p={ratio:.0%}", justify="right")
     for ratio in grid.ratios:
-        table.add_column(f"cost p={ratio:.0%}", justify="right")
+        table.add_column(f"MACs{energy} p={ratio:.0%}", justify="right")  # the dashboard's word too
     if grid.dense is not None:
         d = grid.dense
         cost = format_macs(d["total_training_flops"])

@@ -87,6 +87,15 @@ class StoreReader:
     def close(self) -> None:
         self.conn.close()
 
+    def data_version(self) -> int:
+        """SQLite's change counter for this connection: it differs between two calls iff another connection
+        committed in between. One pragma, no table read, so a live view can ask it many times a second and read
+        rows only when something landed."""
+        try:
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} could not be read: {exc}") from None
+
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
 
@@ -95,11 +104,17 @@ class StoreReader:
         return [self._run(r) for r in self.query("SELECT * FROM runs ORDER BY created_at")]
 
     def run(self, run_id: str) -> RunRow:
+        """The run whose id is ``run_id`` or, failing that, the one run whose id contains it (ids start with the
+        date, so the telling part is often in the middle); several matches is an error listing them."""
         rows = self.query("SELECT * FROM runs WHERE id=?", (run_id,))
-        if not rows:
-            rows = self.query("SELECT * FROM runs WHERE id LIKE ? ORDER BY created_at", (run_id + "%",))
+        if not rows and run_id:
+            rows = self.query("SELECT * FROM runs WHERE instr(id, ?) > 0 ORDER BY created_at DESC", (run_id,))
             if len(rows) > 1:
-                raise StoreError(f"run id {run_id!r} is ambiguous: {', '.join(r['id'] for r in rows[:5])}")
+                shown = ", ".join(f"{r['id']} ({r['name']})" for r in rows[:10])
+                more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+                raise StoreError(
+                    f"run id {run_id!r} is ambiguous: it matches {len(rows)} runs: {shown}{more}; give more of the id"
+                )
         if not rows:
             known = [r["id"] for r in self.query("SELECT id FROM runs ORDER BY created_at DESC LIMIT 5")]
             raise StoreError(f"no run {run_id!r} in {self.path} (latest: {', '.join(known) or 'none'})")

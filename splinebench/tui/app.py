@@ -1,9 +1,12 @@
 """The splinebench dashboard: watch and drive runs live from the results store.
 
 The app reads the store read-only (SQLite WAL, so it never blocks the run writing it) and starts, stops and
-resumes runs as ``splinebench run`` subprocesses; it never imports the engine or torch. One timer polls the
-runs list for the whole app (so a notification arrives whatever screen is open), the run screen polls its own
-run, and a slower timer reaps launched processes.
+resumes runs as ``splinebench run`` subprocesses; it never imports the engine or torch. Refresh is driven by
+change: a :class:`~splinebench.tui.store_watch.StoreWatch` thread reads the store's change counter every
+``poll_interval`` seconds and wakes the app only when another process committed (or once a second, to notice a
+run whose process died); the app then re-reads the runs list (so a notification arrives whatever screen is
+open) and the open run. A new event is on screen within about one interval plus one redraw, while an idle app
+sleeps. A slower timer reaps launched processes.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from functools import partial
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
+from textual.message import Message
 from textual.screen import Screen
 
 from splinebench.errors import BadInputError
@@ -26,8 +30,14 @@ from splinebench.tui.screens.dialogs import ConfirmScreen, HelpScreen, StoreProb
 from splinebench.tui.screens.launch import LaunchScreen
 from splinebench.tui.screens.run import RunScreen
 from splinebench.tui.screens.runs import RunsScreen
+from splinebench.tui.store_watch import CHECK_SECONDS, StoreWatch
 
-DEFAULT_POLL_SECONDS = 0.25
+
+class StoreChanged(Message):
+    """Posted by the store watch thread: something was committed (or a second passed)."""
+
+#: How often the store's change counter is read: small enough that an event is drawn within 100 ms.
+DEFAULT_POLL_SECONDS = CHECK_SECONDS
 REOPEN_SECONDS = 1.0  # how often a missing store is looked for again
 
 NEWS_TEXT = {
@@ -90,6 +100,7 @@ class SplinebenchDashboard(App[None]):
         self.following: set[int] = set()  # pids of launched runs whose screen opens once they appear
         self.runs_screen = RunsScreen()
         self._last_open_try = 0.0
+        self.store_watch = StoreWatch(store_path, lambda: self.post_message(StoreChanged()), poll_interval)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -98,13 +109,14 @@ class SplinebenchDashboard(App[None]):
     def on_mount(self) -> None:
         self.sub_title = self.store.path
         self._open_store()
-        self.set_interval(self.poll_interval, self.poll_runs)
+        self.store_watch.start()
         self.set_interval(0.5, self.tick_launcher)
         if self.start_request is not None:
             profile, overrides = self.start_request
             self.launch_run(profile, overrides)
 
     def on_unmount(self) -> None:
+        self.store_watch.stop()
         self.store.close()
 
     def _open_store(self) -> None:
@@ -137,6 +149,14 @@ class SplinebenchDashboard(App[None]):
             self.notify(self.store.message, title="store still unreadable", severity="error")
 
     # -- polling ---------------------------------------------------------------------------------------------
+    def on_store_changed(self, _: StoreChanged) -> None:
+        """Re-read the runs and the open run (each feed reads only rows added since its last read)."""
+        self.store_watch.handled()
+        self.poll_runs()
+        run_screen = next((s for s in reversed(self.screen_stack) if isinstance(s, RunScreen)), None)
+        if run_screen is not None and self.store.reader is not None:
+            run_screen.poll()
+
     def poll_runs(self, force: bool = False) -> None:
         if self.store.reader is None:
             if self.store.state == "missing" and time.monotonic() - self._last_open_try >= REOPEN_SECONDS:

@@ -1,7 +1,8 @@
 """The colour scale shared by the distance heat strip and the distance matrix: one legend for both.
 
 Viridis (perceptually uniform, readable for colour-blind users and on 256-colour terminals alike): dark blue
-for distances near zero (a settled partition), yellow for the largest distance shown.
+for distances near zero (a settled partition: "still"), yellow for the largest distance shown ("moving"). The
+report's figures use the same map (``report.figures.DISTANCE_CMAP``), so screen and paper read alike.
 """
 
 from __future__ import annotations
@@ -58,3 +59,12 @@ def scale_max(values: list[float], floor: float = 1e-6) -> float:
 
 def legend_cells() -> list[Style]:
     return list(_BG)
+
+
+#: plotext colour names that markup does not know by that name.
+_PLOT_COLOUR_HEX = {"orange": "#ffa500", "gray": "#808080"}
+
+
+def swatch(colour: str, text: str = "■") -> str:
+    """Markup for a key entry in a plot's colour (plot keys sit outside the plots, off the data)."""
+    return f"[{_PLOT_COLOUR_HEX.get(colour, colour)}]{text}[/]"

@@ -95,3 +95,58 @@ def test_braille_cells_pack_dots_in_unicode_order():
     mask[0, 0] = True  # dot 1
     mask[3, 1] = True  # dot 8
     assert braille_cells(mask)[0, 0] == BRAILLE_BASE + 0x01 + 0x80
+
+
+def test_fig5_uses_the_dashboards_colour_scale_and_names_the_eb_window():
+    from splinebench.report.figures import DISTANCE_CMAP, distance_matrix_figure
+    from splinebench.tui.colours import VIRIDIS
+
+    matrix = [[abs(i - j) / 10 for j in range(6)] for i in range(6)]
+    fig = distance_matrix_figure(matrix, "t", eb_epoch=4, window=2)
+    ax = fig.axes[0]
+    cmap = ax.images[0].get_cmap()
+    assert cmap.name == DISTANCE_CMAP
+    low, high = (tuple(round(255 * c) for c in cmap(x)[:3]) for x in (0.0, 1.0))
+    assert f"#{low[0]:02x}{low[1]:02x}{low[2]:02x}" == VIRIDIS[0]  # dark = still, as on the dashboard
+    assert f"#{high[0]:02x}{high[1]:02x}{high[2]:02x}" == VIRIDIS[-1]
+    assert "dark = still" in fig.axes[1].get_ylabel()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["spline EB window, epochs 2-4 (drawn at 4)"]
+
+
+def test_tradeoff_figure_has_interval_bars_over_seeds_and_keeps_the_dense_point_out_of_the_front(tmp_path):
+    from splinebench.report.figures import tradeoff_figure
+
+    store = tmp_path / "s.sqlite"
+    for seed, shift in ((0, 0.0), (1, 0.02), (2, -0.01)):
+        write_run(store, f"run-{seed}", synthetic_profile(seed=seed),
+                  [("spline", 0.3, 0.90 + shift, 2e12), ("spline", 0.5, 0.88 + shift, 1.5e12),
+                   ("ns", 0.3, 0.89 + shift, 3e12)], dense=(0.92 + shift, 4e12))
+    reader = StoreReader(store)
+    settings = load_settings(reader, ["run-0", "run-1", "run-2"])
+    reader.close()
+    assert len(settings) == 1 and len(settings[0].runs) == 3
+    fig = tradeoff_figure(settings[0])
+    ax = fig.axes[0]
+    bars = [c for c in ax.containers if c.has_yerr]
+    assert len(bars) == 4  # three pruned points and the dense star
+    for container in bars:
+        vertical = [seg for col in container.lines[2] for seg in col.get_segments() if seg[0][0] == seg[1][0]]
+        assert any(seg[1][1] - seg[0][1] > 0 for seg in vertical)  # a 95% interval, not a dot
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "unpruned (dense), not in the front" in legend and "Pareto front (pruned)" in legend
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and all(t[-1] in "KMGTP" for t in ticks), ticks  # 2T, 5T: MACs units, no 10^x
+    assert "95% interval over 3 seeds" in ax.get_title()
+
+
+def test_partition_figure_shows_the_input_range_and_a_class_legend():
+    picture = partition_picture(_two_unit_net(), (-1, 1, -1, 1), "dense", resolution=(20, 20))
+    fig = partition_figure([picture], (np.zeros((4, 2)), np.array([0, 1, 2, 1])))
+    first, last = fig.axes[0], fig.axes[-1]
+    assert list(first.get_xticks()) == [-1.0, 0.0, 1.0] and list(first.get_yticks()) == [-1.0, 0.0, 1.0]
+    fig.canvas.draw()
+    assert [t.get_text().replace("\u2212", "-") for t in first.get_yticklabels()] == ["-1", "0", "1"]
+    legend = [t.get_text() for t in last.get_legend().get_texts()]
+    assert legend == ["class 0", "class 1", "class 2", "decision boundary"]

@@ -7,6 +7,7 @@ recorded store has its host, pid and folder stripped, and times are drawn in UTC
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
@@ -41,25 +42,36 @@ def _open_panel(key: str | None):
     return run_before
 
 
-def test_runs_screen(snap_compare, app) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_runs_listed)
+SIZES = [(80, 24), (200, 60)]
+SIZE_IDS = ["80x24", "200x60"]
+PANEL_KEYS = {"layers": None, "net_distance": "2", "matrix": "3", "flops": "4", "energy": "5", "curves": "6",
+              "leaderboard": "7"}
 
 
-def test_run_screen_layers_panel(snap_compare, app) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_open_panel(None))
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_runs_screen(snap_compare, app, size) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=_runs_listed)
 
 
-def test_run_screen_net_distance_panel(snap_compare, app) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_open_panel("2"))
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+@pytest.mark.parametrize("panel", list(PANEL_KEYS))
+def test_run_screen_panel(snap_compare, app, panel, size) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=_open_panel(PANEL_KEYS[panel]))
 
 
-def test_run_screen_matrix_panel(snap_compare, app) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_open_panel("3"))
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_compare_screen(snap_compare, app, size) -> None:
+    from tui_helpers import FIXTURE_RUN, clone_run
 
+    from splinebench.tui.screens.compare import CompareScreen
 
-def test_run_screen_flops_panel(snap_compare, app) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_open_panel("4"))
+    clone_run(Path("store.sqlite"), FIXTURE_RUN, "20261126-100000-bbbbbb", seed=1, sweep_id="sw1", acc_shift=0.02)
 
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: pilot.app.runs_screen.query_one(DataTable).row_count == 2, what="two runs")
+        await pilot.press("c")  # the cursor is on a sweep trial: the sweep opens, its two seeds pooled
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.experiments,
+                       what="the comparison")
+        await pilot.pause(0.2)
 
-def test_run_screen_leaderboard_panel(snap_compare, app) -> None:
-    assert snap_compare(app, terminal_size=(100, 24), run_before=_open_panel("7"))
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

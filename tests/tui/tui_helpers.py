@@ -46,3 +46,31 @@ def pilot_test(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
         asyncio.run(test(*args, **kwargs))
 
     return run
+
+
+def clone_run(store: Path, run_id: str, new_id: str, seed: int, sweep_id: str | None, acc_shift: float = 0.0,
+              later: float = 60.0) -> None:
+    """Copy every row of ``run_id`` to a run ``new_id`` with another seed (a sweep's other trial, in effect);
+    its test accuracies moved by ``acc_shift`` so pooled seeds have a spread."""
+    import sqlite3
+
+    db = sqlite3.connect(store)
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    for table in tables:
+        columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+        if table == "runs":
+            values = {"id": "?", "seed": str(seed), "sweep_id": "?", "created_at": f"created_at + {later}"}
+            select = ", ".join(values.get(c, c) for c in columns)
+            db.execute(f"INSERT INTO runs ({', '.join(columns)}) SELECT {select} FROM runs WHERE id=?",
+                       (new_id, sweep_id, run_id))
+            if sweep_id is not None:
+                db.execute("UPDATE runs SET sweep_id=? WHERE id=?", (sweep_id, run_id))
+        elif "run_id" in columns:
+            kept = [c for c in columns if c != "id"]
+            select = ", ".join("?" if c == "run_id" else c for c in kept)
+            db.execute(f"INSERT INTO {table} ({', '.join(kept)}) SELECT {select} FROM {table} WHERE run_id=?",
+                       (new_id, run_id))
+    db.execute("UPDATE epochs SET test_acc = test_acc + ? WHERE run_id=?", (acc_shift, new_id))
+    db.execute("UPDATE results SET accuracy = accuracy + ? WHERE run_id=?", (acc_shift, new_id))
+    db.commit()
+    db.close()

@@ -15,16 +15,23 @@ HELP = """\
 `n` launch a run · `esc` back
 
 **Runs**: `enter` open · `/` filter (words in any column) · `s` next sort key · `S` reverse ·
-`x` stop the run under the cursor (SIGINT, then SIGTERM) · `r` resume an interrupted run
+`x` stop the run under the cursor (SIGINT, then SIGTERM) · `r` resume an interrupted run ·
+`space` (or ctrl+click) mark runs · `c` compare the marked runs (on a sweep's trial with none marked: the sweep,
+its seeds pooled) · arrows left/right scroll wide tables
 
 **Run**: `1`–`7` or `tab` panels (Layers, Net distance, Matrix, FLOPs, Energy, Curves, Leaderboard) ·
-`w` widen/narrow the plots' epoch window · `/` filter layers · `p` next dense phase · `x` stop the run
+`w` widen/narrow the plots' epoch window · `/` filter layers · `p` next dense phase · `x` stop the run ·
+`e` export the open panel (PNG, SVG and CSV under `exports/` beside the store)
+
+**Compare**: `1`–`4` panels (Accuracy, Net distance, Layers, Leaderboard) · `e` export · pooled seeds show
+the mean and the 95% interval (dotted)
 
 **Layers panel**: arrows move the cursor (the layer and epoch under it are named below the strip) ·
 `home`/`end` first/newest epoch · `z` fit all epochs / newest one per column
 
 **Launch**: arrows pick a profile · edit overrides, one `KEY=VALUE` per line · `ctrl+s` start
 
+Distances use one colour scale everywhere, the report's figures included: dark = still, bright = moving.
 The red **EB** marks show the epoch the spline early-bird ticket was drawn (Algorithm 1): the bar above
 every panel turns red, and each plot marks that epoch. FLOPs are fvcore counts, i.e. multiply-accumulates:
 "MACs (fvcore)".

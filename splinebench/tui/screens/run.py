@@ -3,22 +3,26 @@ results.
 
 The screen owns a :class:`~splinebench.tui.feed.RunFeed`. The first load (every row of a possibly long run)
 runs in a thread worker on its own read-only connection, so opening a 160-epoch run never freezes the
-keyboard; after that a timer polls the feed incrementally and hands each panel only the topics it draws.
+keyboard; after that the app calls ``poll`` whenever the store changed (see ``SplinebenchDashboard.on_store_changed``),
+the feed reads only the new rows, and each panel gets only the topics it draws.
 Panels not on screen are marked stale and brought up to date when their tab is opened, so a live run costs one
 panel's redraw per epoch.
 """
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
 
 from splinebench.report.tables import result_grid
 from splinebench.store import StoreError, StoreReader
+from splinebench.tui.colours import swatch
 from splinebench.tui.feed import PartitionSeries, RunFeed
 from splinebench.tui.widgets.distance_matrix import DistanceMatrixGrid
 from splinebench.tui.widgets.early_bird import EarlyBirdBar
@@ -26,7 +30,7 @@ from splinebench.tui.widgets.energy import EnergyPanel
 from splinebench.tui.widgets.flops import FlopsPanel
 from splinebench.tui.widgets.heat_strip import LayerHeatStrip
 from splinebench.tui.widgets.leaderboard import Leaderboard, caption
-from splinebench.tui.widgets.plots import CurvePlot, NetDistancePlot
+from splinebench.tui.widgets.plots import EB_COLOUR, CurvePlot, NetDistancePlot
 from splinebench.tui.widgets.run_header import RunHeader
 
 #: (tab id, tab title, the feed topics it draws)
@@ -39,6 +43,10 @@ PANELS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("curves", "Curves", frozenset({"epochs", "phases", "early_birds"})),
     ("leaderboard", "Leaderboard", frozenset({"results", "run"})),
 )
+
+#: The net-distance plot's key, above it rather than on the data (NetDistancePlot's colours).
+NET_KEY = (f"{swatch('cyan')} mean of layers  {swatch('orange')} bit-weighted  {swatch('yellow', '─')} eps  "
+           f"{swatch(EB_COLOUR, '|')} EB epoch")
 
 #: Time windows ``w`` cycles through for the line plots (newest N epochs; None = all).
 WINDOWS: tuple[int | None, ...] = (None, 10, 30)
@@ -55,9 +63,10 @@ class RunScreen(Screen[None]):
         ],
         Binding("tab", "next_panel", "Next panel", show=False),
         Binding("w", "widen", "Window"),
-        Binding("slash", "filter_layers", "Filter layers"),
+        Binding("slash", "filter_layers", "Filter"),
         Binding("p", "next_phase", "Phase", show=False),
-        Binding("x", "stop", "Stop run"),
+        Binding("x", "stop", "Stop", show=False),  # in ? help; off the footer so that Help and Quit fit at 80
+        Binding("e", "export", "Export"),
     ]
 
     def __init__(self, run_id: str) -> None:
@@ -73,11 +82,13 @@ class RunScreen(Screen[None]):
         yield Header()
         yield RunHeader(id="run-header")
         yield EarlyBirdBar(id="eb-bar")
-        yield Input(placeholder="filter layers by name (Enter or Esc to close)", id="layer-filter")
+        # Disabled while hidden: a hidden box that can take focus swallows digits, q and ? after any dialog.
+        yield Input(placeholder="filter layers by name (Enter or Esc to close)", id="layer-filter", disabled=True)
         with TabbedContent(id="panels", initial="layers"):
             with TabPane("1 Layers", id="layers"):
                 yield LayerHeatStrip(id="heat-strip")
             with TabPane("2 Net distance", id="distance"):
+                yield Static(NET_KEY, id="distance-key")
                 yield NetDistancePlot(id="net-plot")
             with TabPane("3 Matrix", id="matrix"):
                 yield DistanceMatrixGrid(id="matrix-grid")
@@ -85,9 +96,11 @@ class RunScreen(Screen[None]):
                 yield FlopsPanel(id="flops-panel")
             with TabPane("5 Energy", id="energy"):
                 yield EnergyPanel(id="energy-panel")
-            with TabPane("6 Curves", id="curves"), Horizontal(id="curves-row"):
-                yield CurvePlot("test_acc", "test accuracy (%)", id="acc-plot")
-                yield CurvePlot("train_loss", "train loss", id="loss-plot")
+            with TabPane("6 Curves", id="curves"):
+                yield Static("", id="curves-key")
+                with Horizontal(id="curves-row"):
+                    yield CurvePlot("test_acc", "test accuracy (%)", id="acc-plot")
+                    yield CurvePlot("train_loss", "train loss", id="loss-plot")
             with TabPane("7 Leaderboard", id="leaderboard"):
                 yield Static("", id="leaderboard-caption")
                 yield Leaderboard(id="leaderboard-table", zebra_stripes=True, cursor_type="row")
@@ -97,8 +110,23 @@ class RunScreen(Screen[None]):
         self.sub_title = self.run_id
         self.query_one(RunHeader).show(None, 0, None)
         self._load()
-        self.set_interval(self.app.poll_interval, self.poll)  # type: ignore[attr-defined]
         self.query_one(LayerHeatStrip).focus()
+
+    def on_screen_resume(self) -> None:
+        """Back from help, the palette or a dialog: focus goes to the open panel unless it is somewhere sensible,
+        so the footer's keys work at once."""
+        self.call_after_refresh(self._settle_focus)
+
+    def _settle_focus(self) -> None:
+        focused = self.focused
+        if focused is None or not focused.focusable or isinstance(focused, Input) and focused.disabled:
+            self.focus_panel()
+
+    def focus_panel(self, pid: str | None = None) -> None:
+        """Focus the open panel's own widget (the heat strip, a table), or the tab bar when it has none."""
+        pane = self.query_one(f"#{pid or self._active_panel()}", TabPane)
+        target: Widget | None = next((w for w in pane.query("*") if w.can_focus and not w.disabled), None)
+        (target or self.query_one("#panels", TabbedContent).query_one(Tabs)).focus()
 
     # -- data ------------------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="run-load")
@@ -113,7 +141,11 @@ class RunScreen(Screen[None]):
         except StoreError as exc:
             self.app.call_from_thread(self.app.store_failed, exc)  # type: ignore[attr-defined]
             return
-        self.app.call_from_thread(self.apply, changes)
+        self.app.call_from_thread(self._loaded, changes)
+
+    def _loaded(self, changes: set[str]) -> None:
+        self.apply(changes)
+        self.poll()  # what landed while the first read ran (the app's watch saw it before the feed was ready)
 
     def poll(self) -> None:
         reader = self.app.store.reader  # type: ignore[attr-defined]
@@ -177,8 +209,14 @@ class RunScreen(Screen[None]):
         elif pid == "curves":
             phases = list(feed.phases) or sorted(feed.epochs)
             labels = {phase: feed.phase_label(phase) for phase in phases}
-            self.query_one("#acc-plot", CurvePlot).show(feed.epochs, phases, eb, window, labels)
-            self.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, eb, window, labels)
+            # one epoch axis: a retrain phase starts after the last dense epoch, not on top of it at 1
+            dense_last = max((max(feed.epochs.get(p) or {0: None}) for p in feed.dense_phases()), default=0)
+            offsets = {p: dense_last for p, row in feed.phases.items() if row.get("kind") == "retrain"}
+            drawn = self.query_one("#acc-plot", CurvePlot).show(feed.epochs, phases, eb, window, offsets, labels)
+            self.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, eb, window, offsets, labels)
+            key = "  ".join(f"{swatch(colour)} {escape(phase)}" for phase, colour in drawn)
+            eb_key = f"  {swatch(EB_COLOUR, '|')} EB epoch" if eb is not None else ""
+            self.query_one("#curves-key", Static).update(key + eb_key)
         elif pid == "leaderboard":
             reader = self.app.store.reader  # type: ignore[attr-defined]
             if reader is not None and feed.run is not None:
@@ -206,8 +244,7 @@ class RunScreen(Screen[None]):
 
     def action_panel(self, pid: str) -> None:
         self.query_one(TabbedContent).active = pid
-        if pid == "layers":
-            self.query_one(LayerHeatStrip).focus()
+        self.focus_panel(pid)
 
     def action_next_panel(self) -> None:
         ids = [pid for pid, _, _ in PANELS]
@@ -232,6 +269,7 @@ class RunScreen(Screen[None]):
     def action_filter_layers(self) -> None:
         self.action_panel("layers")
         layer_filter = self.query_one("#layer-filter", Input)
+        layer_filter.disabled = False
         layer_filter.display = True
         layer_filter.focus()
 
@@ -241,8 +279,31 @@ class RunScreen(Screen[None]):
 
     @on(Input.Submitted, "#layer-filter")
     def _close_filter(self) -> None:
-        self.query_one("#layer-filter", Input).display = False
+        layer_filter = self.query_one("#layer-filter", Input)
+        layer_filter.display = False
+        layer_filter.disabled = True
         self.query_one(LayerHeatStrip).focus()
 
     def action_stop(self) -> None:
         self.app.request_stop(self.run_id)  # type: ignore[attr-defined]
+
+    def action_export(self) -> None:
+        self.notify("exporting ...", timeout=2)
+        self._export(self._active_panel())
+
+    @work(thread=True, group="export")
+    def _export(self, panel: str) -> None:
+        """PNG, SVG and CSV of the open panel, drawn by the report's figure code on a connection of its own."""
+        from splinebench.tui.export import export_run_panel
+
+        path = self.app.store.path  # type: ignore[attr-defined]
+        try:
+            reader = StoreReader(path)
+            try:
+                paths = export_run_panel(reader, self.feed.run.id if self.feed.run else self.run_id, panel, path)
+            finally:
+                reader.close()
+        except (StoreError, OSError) as exc:
+            self.app.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, "\n".join(str(p) for p in paths), title="Exported", timeout=8)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
@@ -37,12 +38,12 @@ SORTS = (
 )
 
 
-def run_cells(summary: RunSummary) -> tuple[Text | str, ...]:
+def run_cells(summary: RunSummary, marked: bool = False) -> tuple[Text | str, ...]:
     run = summary.run
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime(run.created_at))
     return (
         status_text(run.status),
-        run.name,
+        f"● {run.name}" if marked else run.name,
         summary.progress,
         str(run.eb_epoch) if run.eb_epoch is not None else "-",
         f"{100 * run.best_accuracy:.2f}" if run.best_accuracy is not None else "-",
@@ -62,18 +63,40 @@ def matches(summary: RunSummary, text: str) -> bool:
     return all(word in haystack for word in text.lower().split())
 
 
+class RunsTable(DataTable):
+    """The runs table; its Enter (open the run) is shown in the footer, where DataTable hides it, and ctrl+click
+    marks the clicked run for comparing (a plain click still opens it)."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open", show=True)]
+
+    class MarkClicked(Message):
+        """ctrl+click on a row: the screen marks the run now under the cursor."""
+
+    async def _on_click(self, event: events.Click) -> None:
+        row = event.style.meta.get("row")
+        if not event.ctrl or not isinstance(row, int) or row < 0:
+            await super()._on_click(event)
+            return
+        event.stop()
+        self.move_cursor(row=row)
+        self.post_message(self.MarkClicked())
+
+
 class RunsScreen(Screen[None]):
     """The list of runs."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open", show=True),
+        Binding("enter", "open", "Open", show=False),  # the table's own Enter (RunsTable) is the one shown
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", show=False),
-        Binding("n", "app.launch", "New run"),
-        Binding("x", "stop", "Stop"),
-        Binding("r", "resume", "Resume"),
+        # off the footer so that Enter, Compare, Help and Quit fit at 80 columns; ? and ctrl+p list them
+        Binding("n", "app.launch", "New run", show=False),
+        Binding("x", "stop", "Stop", show=False),
+        Binding("r", "resume", "Resume", show=False),
+        Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
     ]
 
     def __init__(self) -> None:
@@ -85,12 +108,15 @@ class RunsScreen(Screen[None]):
         self._shown: dict[str, tuple] = {}
         self._table_ready = False
         self._store_message = ""
+        self.marked: set[str] = set()  # runs picked with space (or ctrl+click) for the comparison screen
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="store-status")
-        yield Input(placeholder="filter runs: words in any column (Enter or Esc to close)", id="runs-filter")
-        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        # Disabled while hidden, so no dialog's closing can leave focus (and the keys) in it.
+        yield Input(placeholder="filter runs: words in any column (Enter or Esc to close)", id="runs-filter",
+                    disabled=True)
+        yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -101,6 +127,14 @@ class RunsScreen(Screen[None]):
         self._table_ready = True
         self.show_runs(self.summaries)
         self.show_store_state(self._store_message)
+
+    def on_screen_resume(self) -> None:
+        self.call_after_refresh(self._settle_focus)
+
+    def _settle_focus(self) -> None:
+        focused = self.focused
+        if focused is None or not focused.focusable:
+            self.query_one("#runs-table", DataTable).focus()
 
     # -- data ------------------------------------------------------------------------------------------------
     def show_store_state(self, message: str) -> None:
@@ -135,13 +169,13 @@ class RunsScreen(Screen[None]):
         ordered = sorted(
             (s for s in summaries.values() if matches(s, self.filter_text)), key=key, reverse=self.descending
         )
-        wanted = {s.run.id: run_cells(s) for s in ordered}
+        wanted = {s.run.id: run_cells(s, s.run.id in self.marked) for s in ordered}
         if list(wanted) == list(self._shown):
             for run_id, cells in wanted.items():
                 old = self._shown[run_id]
                 for column, new_cell, old_cell in zip(COLUMNS, cells, old, strict=False):
                     if str(new_cell) != str(old_cell) or _style(new_cell) != _style(old_cell):
-                        table.update_cell(run_id, column, new_cell)
+                        table.update_cell(run_id, column, new_cell, update_width=True)  # grow, never cut
         else:
             selected = self.selected_run_id()
             table.clear()
@@ -176,6 +210,7 @@ class RunsScreen(Screen[None]):
 
     def action_filter(self) -> None:
         box = self.query_one("#runs-filter", Input)
+        box.disabled = False
         box.display = True
         box.focus()
 
@@ -186,13 +221,16 @@ class RunsScreen(Screen[None]):
 
     @on(Input.Submitted, "#runs-filter")
     def _filter_done(self) -> None:
-        self.query_one("#runs-filter", Input).display = False
+        box = self.query_one("#runs-filter", Input)
+        box.display = False
+        box.disabled = True
         self.query_one("#runs-table", DataTable).focus()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#runs-filter", Input)
         box.value = ""
         box.display = False
+        box.disabled = True
         self.query_one("#runs-table", DataTable).focus()
 
     def action_sort(self) -> None:
@@ -202,6 +240,33 @@ class RunsScreen(Screen[None]):
     def action_reverse(self) -> None:
         self.descending = not self.descending
         self.show_runs(self.summaries)
+
+    def action_mark(self) -> None:
+        """Mark or unmark the run under the cursor for comparing, and move down (as in a file manager)."""
+        run_id = self.selected_run_id()
+        if not run_id:
+            return
+        self.marked ^= {run_id}
+        self.show_runs(self.summaries)
+        self.query_one("#runs-table", DataTable).action_cursor_down()
+
+    @on(RunsTable.MarkClicked)
+    def _mark_clicked(self) -> None:
+        self.marked ^= {run_id} if (run_id := self.selected_run_id()) else set()
+        self.show_runs(self.summaries)
+
+    def action_compare(self) -> None:
+        picked = [run_id for run_id in self._shown if run_id in self.marked]
+        if len(picked) < 2:
+            current = self.selected_run_id()
+            sweep = self.summaries[current].run.sweep_id if current in self.summaries else None
+            if sweep is None:
+                self.notify("mark two or more runs with space (or ctrl+click), then press c", severity="warning")
+                return
+            picked = [s.run.id for s in self.summaries.values() if s.run.sweep_id == sweep]  # the whole sweep
+        from splinebench.tui.screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(picked))
 
     def action_stop(self) -> None:
         run_id = self.selected_run_id()

@@ -103,9 +103,9 @@ class DistanceMatrixGrid(Widget):
             under[eb_px] = "▲"
         marker = Strip([Segment(" " * AXIS), Segment("".join(under), Style(color=EB_MARK, bold=True))])
         legend = [
-            Segment(" " * AXIS + "0 "),
+            Segment(" " * AXIS + "still 0 "),
             *[Segment(" ", s) for s in legend_cells()],
-            Segment(f" {vmax:.3g}"),
+            Segment(f" {vmax:.3g} changing"),
         ]
         if eb_px is not None:
             legend.append(Segment(f"   EB at epoch {self.eb_epoch}", Style(color=EB_MARK, bold=True)))

@@ -66,7 +66,7 @@ class LayerHeatStrip(Widget, can_focus=True):
         Binding("pagedown", "move(10, 0)", show=False),
         Binding("home", "jump(0)", show=False),
         Binding("end", "jump(1)", show=False),
-        Binding("z", "toggle_window", "Fit/recent"),
+        Binding("z", "toggle_window", "Fit"),
     ]
 
     mode: reactive[str] = reactive("fit")
@@ -268,8 +268,9 @@ class LayerHeatStrip(Widget, can_focus=True):
 
     def _status_line(self, width: int) -> Strip:
         text = self.cursor_text()
-        legend = [Segment(" ", s) for s in legend_cells()]
-        room = width - len(legend) - 1
+        legend = [Segment("still", Style(dim=True)), *[Segment(" ", s) for s in legend_cells()],
+                  Segment("moving", Style(dim=True))]
+        room = width - sum(len(s.text) for s in legend) - 1
         return Strip([Segment(_fit(text, room).ljust(room) + " ", Style(bold=True)), *legend])
 
 

@@ -46,14 +46,12 @@ class NetDistancePlot(PlotextPlot):
             plt.plot(
                 epochs,
                 [series.net[e][0] for e in epochs],
-                label="mean of layers",
                 color="cyan",
                 marker="braille",
             )
             plt.plot(
                 epochs,
                 [series.net[e][1] for e in epochs],
-                label="bit-weighted",
                 color="orange",
                 marker="braille",
             )
@@ -83,31 +81,30 @@ class CurvePlot(PlotextPlot):
         phases: list[str],
         eb_epoch: int | None,
         window: int | None,
+        offsets: dict[str, int] | None = None,
         labels: dict[str, str] | None = None,
-    ) -> None:
-        """``labels``: the legend's name of each phase (the feed's ``phase_label``); the phase itself if absent."""
+    ) -> list[tuple[str, str]]:
+        """Draw; returns (phase label, colour) of each line drawn, for a key outside the plot (a plotext legend would
+        sit on the data). ``offsets`` shifts a phase's epochs (retraining continues after the dense epochs);
+        ``labels`` names each phase in the key (the feed's ``phase_label``; the phase itself if absent)."""
         plt = self.plt
         plt.clear_figure()
         plt.title(self.title)
-        plt.xlabel("epoch (each phase from 1)")
-        drawn = False
+        plt.xlabel("epoch (retraining continues after dense)" if offsets else "epoch (each phase from 1)")
+        drawn: list[tuple[str, str]] = []
         last = 1
         for n, phase in enumerate(phases):
             rows = epochs.get(phase, {})
+            shift = (offsets or {}).get(phase, 0)
             xs = _windowed(sorted(rows), window)
             ys = [rows[e][self.metric] for e in xs]
-            pairs = [(x, y) for x, y in zip(xs, ys, strict=False) if y is not None]
+            pairs = [(x + shift, y) for x, y in zip(xs, ys, strict=False) if y is not None]
             if not pairs:
                 continue
             scale = 100.0 if self.metric.endswith("acc") else 1.0
-            plt.plot(
-                [p[0] for p in pairs],
-                [p[1] * scale for p in pairs],
-                label=(labels or {}).get(phase, phase),
-                color=PHASE_COLOURS[n % len(PHASE_COLOURS)],
-                marker="braille",
-            )
-            drawn = True
+            colour = PHASE_COLOURS[n % len(PHASE_COLOURS)]
+            plt.plot([p[0] for p in pairs], [p[1] * scale for p in pairs], color=colour, marker="braille")
+            drawn.append(((labels or {}).get(phase, phase), colour))
             last = max(last, pairs[-1][0])
         if drawn:
             first = 1 if window is None else max(1, last - window + 1)
@@ -115,4 +112,5 @@ class CurvePlot(PlotextPlot):
         if drawn and eb_epoch is not None:
             plt.vline(eb_epoch, EB_COLOUR)
         self.refresh()
+        return drawn
 
