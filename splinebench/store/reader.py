@@ -202,10 +202,6 @@ class StoreReader:
         return dict(json.loads(rows[0][0]).get("plan") or {}) if rows else {}
 
     # -- incremental queries (the dashboard's polls) ------------------------------------------------------------
-    def data_version(self) -> int:
-        """SQLite's per-connection change counter: differs between two calls iff another connection committed."""
-        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
-
     def rows_since(self, table: str, run_id: str, since_id: int, columns: str = "*") -> list[dict[str, Any]]:
         """Rows of ``table`` for ``run_id`` with ``id > since_id``, in id order, walking the rowid range only."""
         if table not in INCREMENTAL_TABLES:
