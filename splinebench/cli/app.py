@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from splinebench import __version__
-from splinebench.errors import BadInputError
+from splinebench.errors import BadInputError, SplinebenchError
 from splinebench.store import default_store_path
 
 app = typer.Typer(
@@ -308,6 +308,11 @@ def main() -> None:
 
         err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except SplinebenchError as exc:  # the run stopped for a reason outside it (store or disk): recorded, exit 1
+        from rich.markup import escape
+
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted; resume with `splinebench run --resume RUN_ID`")
         sys.exit(130)

@@ -8,22 +8,45 @@ Files are written to a temporary name and renamed, so a kill -9 never leaves hal
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from splinebench.errors import RunAbortedError
+
 STATE_FILE = "state.pt"
 
 
+class CheckpointWriteError(RunAbortedError):
+    """A checkpoint could not be written (disk full, folder not writable): the run stops, resumable from the last
+    checkpoint that was written."""
+
+
 def atomic_save(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``obj`` to ``path`` whole or not at all; a failed write leaves no ``.tmp`` and raises one clear error.
+
+    The bytes are serialised in memory first and written with a plain ``write``, so a full disk reports ENOSPC
+    (torch's own file writer turns it into "unexpected pos ...").
+    """
     tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(buffer.getbuffer())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise CheckpointWriteError(f"cannot write checkpoint {path}: {exc.strerror or exc}; free space or make "
+                                   "the folder writable, then resume the run") from exc
 
 
 def load(path: Path) -> Any:

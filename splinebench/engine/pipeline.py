@@ -67,6 +67,7 @@ from splinebench.engine.training import (
     make_scheduler,
     train_epoch,
 )
+from splinebench.errors import RunAbortedError
 from splinebench.measure.flops import TrainingFlopAccountant, density_weighted_flops, forward_cost
 from splinebench.profiles import Profile, RetrainSettings, TrainSettings
 from splinebench.prune import (
@@ -354,6 +355,8 @@ class Pipeline:
             model, plan_info = self._pruned_model(branch, ratio, dense, phase)
             stage = "retrain"
             self._retrain_and_evaluate(branch, ratio, dense, phase, model, plan_info)
+        except RunAbortedError:
+            raise  # the store or the disk failed, not the pruner: the whole run stops
         except Exception as exc:  # noqa: BLE001 - one pruner's failure must not stop the others
             self.bus.emit(PrunerFailed, pruner=branch.label, ratio=ratio, error=f"{type(exc).__name__}: {exc}",
                           stage=stage)

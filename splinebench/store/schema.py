@@ -141,10 +141,16 @@ PROJECTION_TABLES = (
 )
 
 
-def connect(path: str, *, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Connection:
-    """Open the store in WAL mode so one process writes while others (the dashboard) read."""
+def connect(path: str, *, readonly: bool = False, timeout: float = 30.0, immutable: bool = False) -> sqlite3.Connection:
+    """Open the store in WAL mode so one process writes while others (the dashboard) read.
+
+    ``immutable`` (read-only only) is for a store on read-only media: SQLite then takes no locks and needs no -shm.
+    """
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout, check_same_thread=False)
+        from urllib.parse import quote
+
+        uri = f"file:{quote(path)}?mode=ro" + ("&immutable=1" if immutable else "")
+        conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, timeout=timeout, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
