@@ -157,6 +157,7 @@ def _show(store: str, run_id: str) -> None:
 @runs_app.command("list")
 def runs_list(store: StoreOption = DEFAULT_STORE, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every run in the store, with status, EB epoch and best accuracy."""
+    from rich.markup import escape
     from rich.table import Table
 
     from splinebench.store import StoreReader
@@ -166,13 +167,14 @@ def runs_list(store: StoreOption = DEFAULT_STORE, json_out: Annotated[bool, type
     if json_out:
         print(json.dumps([r.__dict__ for r in runs], default=str))
         return
-    table = Table(title=f"runs in {store}")
+    table = Table(title=f"runs in {escape(store)}")
     for col in ("id", "name", "status", "model", "dataset", "seed", "where", "EB epoch", "best acc"):
         table.add_column(col)
     for r in runs:
         where = (r.remote or {}).get("host") or r.host or "?"
         best = f"{100 * r.best_accuracy:.2f}" if r.best_accuracy is not None else "-"
-        table.add_row(r.id, r.name, r.status, r.model, r.dataset, str(r.seed), where,
+        # every string here is user text (names, ids, hosts): escaped, so "[/bold]" in a name prints as itself
+        table.add_row(*(escape(str(v)) for v in (r.id, r.name, r.status, r.model, r.dataset, r.seed, where)),
                       str(r.eb_epoch) if r.eb_epoch is not None else "-", best)
     out.print(table)
 
@@ -195,9 +197,11 @@ def runs_show(run_id: str, store: StoreOption = DEFAULT_STORE,
 def runs_stop(run_id: str, store: StoreOption = DEFAULT_STORE,
               accept_new_host: Annotated[bool, typer.Option(help="Accept an unknown SSH host key.")] = False) -> None:
     """Stop a run by its PID: a local one with SIGINT, a remote one over SSH."""
+    from rich.markup import escape
+
     from splinebench.remote import ConnectOptions, RemoteOptions, stop
 
-    out.print(stop(store, run_id, RemoteOptions(ConnectOptions("", accept_new_host=accept_new_host))))
+    out.print(escape(str(stop(store, run_id, RemoteOptions(ConnectOptions("", accept_new_host=accept_new_host))))))
 
 
 @runs_app.command("attach")

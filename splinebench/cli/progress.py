@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from splinebench.engine.events import Event
@@ -51,16 +52,17 @@ class RichProgress:
             handler(event)
 
     def _on_run_started(self, e: Any) -> None:
-        self.console.print(f"[bold]run {e.run_id}[/bold]: {e.model} on {e.dataset}, seed {e.seed}, {e.device}; "
-                           f"pruners {', '.join(e.pruners)} at {', '.join(f'{r:.0%}' for r in e.ratios)}")
+        ratios = ", ".join(f"{r:.0%}" for r in e.ratios)
+        self.console.print(f"[bold]run {escape(e.run_id)}[/bold]: {escape(e.model)} on {escape(e.dataset)}, seed "
+                           f"{e.seed}, {escape(e.device)}; pruners {escape(', '.join(e.pruners))} at {ratios}")
 
     def _on_phase_started(self, e: Any) -> None:
-        self.tasks[e.phase] = self.progress.add_task("", total=max(e.epochs, 1), phase=e.phase, stats="")
+        self.tasks[e.phase] = self.progress.add_task("", total=max(e.epochs, 1), phase=escape(e.phase), stats="")
 
     def _on_epoch_finished(self, e: Any) -> None:
         task = self.tasks.get(e.phase)
         if task is None:  # resumed mid-phase
-            task = self.tasks[e.phase] = self.progress.add_task("", total=None, phase=e.phase, stats="")
+            task = self.tasks[e.phase] = self.progress.add_task("", total=None, phase=escape(e.phase), stats="")
         stats = f"loss {e.train_loss:.3f} acc {100 * e.test_acc:.1f}%{self.distance.get(e.phase, '')}"
         self.progress.update(task, completed=e.epoch, stats=stats)
 
@@ -69,8 +71,8 @@ class RichProgress:
 
     def _on_early_bird_fired(self, e: Any) -> None:
         fifo = ", ".join(f"{d:.3f}" for d in e.fifo)
-        self.console.print(f"[bold yellow]early bird ({e.detector})[/bold yellow] fired in {e.phase} after epoch "
-                           f"{e.epoch}: FIFO [{fifo}] < eps {e.eps}")
+        self.console.print(f"[bold yellow]early bird ({escape(e.detector)})[/bold yellow] fired in {escape(e.phase)} "
+                           f"after epoch {e.epoch}: FIFO [{fifo}] < eps {e.eps}")
 
     def _on_phase_finished(self, e: Any) -> None:
         task = self.tasks.get(e.phase)
@@ -80,19 +82,21 @@ class RichProgress:
                 self.progress.update(task, stats=self.progress.tasks[task].fields["stats"] + " [yellow](EB stop)")
 
     def _on_plan_made(self, e: Any) -> None:
-        left = [f"{x['name']} ({x['reason']})" for x in e.layers if x["reason"] and x["achieved"] == 0 and e.structured]
+        left = [x["name"] for x in e.layers if x["reason"] and x["achieved"] == 0 and e.structured]
         note = f"; kept: {len(left)} layer(s)" if left else ""
-        self.console.print(f"plan {e.pruner} @ {e.ratio:.0%} on the {e.ticket} ticket (epoch {e.ticket_epoch}): "
+        self.console.print(f"plan {escape(e.pruner)} @ {e.ratio:.0%} on the {escape(e.ticket)} ticket (epoch "
+                           f"{e.ticket_epoch}): "
                            f"asked {e.asked_ratio:.1%}, achieved {e.achieved_ratio:.1%}{note}")
 
     def _on_pruner_failed(self, e: Any) -> None:
         ratio = f" @ {e.ratio:.0%}" if e.ratio is not None else ""
-        self.console.print(f"[bold red]pruner {e.pruner}{ratio} failed[/bold red] ({e.stage}): {e.error}")
+        self.console.print(f"[bold red]pruner {escape(e.pruner)}{ratio} failed[/bold red] ({escape(e.stage)}): "
+                           f"{escape(e.error)}")
 
     def _on_evaluated(self, e: Any) -> None:
         if e.pruner != "dense":
-            self.console.print(f"  {e.pruner} @ {e.ratio:.0%}: accuracy {100 * e.accuracy:.2f}%, "
+            self.console.print(f"  {escape(e.pruner)} @ {e.ratio:.0%}: accuracy {100 * e.accuracy:.2f}%, "
                                f"total training {e.total_training_flops:.3g} MACs")
 
     def _on_run_failed(self, e: Any) -> None:
-        self.console.print(f"[bold red]run failed:[/bold red] {e.error}")
+        self.console.print(f"[bold red]run failed:[/bold red] {escape(e.error)}")

@@ -75,10 +75,11 @@ def result_grid(reader: StoreReader, run_id: str) -> ResultGrid:
 
 def rich_table(grid: ResultGrid) -> Any:
     """Table 2 of the paper: accuracy per ratio, then total training cost per ratio; best per column in bold."""
+    from rich.markup import escape
     from rich.table import Table
 
     energy = " / energy" if grid.has_energy else ""
-    table = Table(title=f"run {grid.run_id}: retrain accuracy (%) and total training {FLOP_UNIT}{energy}")
+    table = Table(title=f"run {escape(grid.run_id)}: retrain accuracy (%) and total training {FLOP_UNIT}{energy}")
     table.add_column("pruner", style="bold", no_wrap=True)
     table.add_column("ticket", no_wrap=True)
     for ratio in grid.ratios:
@@ -104,7 +105,7 @@ def rich_table(grid: ResultGrid) -> Any:
                 costs.append("-")
                 continue
             if cell["status"] != "ok":
-                accs.append(f"[red]failed ({cell.get('stage')})[/red]")
+                accs.append(f"[red]failed ({escape(str(cell.get('stage')))})[/red]")
                 costs.append("-")
                 continue
             ticket = cell.get("ticket") or ""
@@ -117,5 +118,6 @@ def rich_table(grid: ResultGrid) -> Any:
                 cost += f" / {format_energy(cell.get('total_energy_j'))}"
             accs.append(f"[bold green]{acc}[/bold green]" if best_acc[ratio] == label else acc)
             costs.append(f"[bold green]{cost}[/bold green]" if best_cost[ratio] == label else cost)
-        table.add_row(label, ", ".join(sorted(tickets)) or "-", *accs, *costs)
+        # labels and tickets come from the profile: user text, never rich markup
+        table.add_row(escape(label), escape(", ".join(sorted(tickets))) or "-", *accs, *costs)
     return table

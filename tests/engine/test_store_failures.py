@@ -3,6 +3,7 @@ store still takes a write); a store that is busy for a while is waited for; a fu
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
@@ -73,10 +74,8 @@ def test_a_short_lock_is_waited_out_and_the_run_finishes_complete(tmp_path, refe
     seen = read_until(proc, lambda e: e["type"] == "epoch_finished")
     holder = sqlite3.connect(store, timeout=60)
     holder.execute("BEGIN IMMEDIATE")
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=1.5)  # the run stays blocked on its next write meanwhile
-    except subprocess.TimeoutExpired:
-        pass
     holder.rollback()
     holder.close()
     _, err = proc.communicate(timeout=300)
