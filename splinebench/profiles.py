@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -27,8 +28,35 @@ class ProfileError(BadInputError):
     pass
 
 
+#: Integers past this break torch and C code deep inside a run (seeds, window sizes): refused up front instead.
+LARGEST_INT = 2**53
+
+
+def _plain_numbers(value: Any, where: str = "") -> Any:
+    """Refuse NaN/infinite floats and integers beyond 2**53 anywhere in a value (lists and tables included)."""
+    at = f" at {where.lstrip('.')}" if where else ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) > LARGEST_INT:
+        raise ValueError(f"number too large{at}: {value} (at most 2**53)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number{at}, got {value}")
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _plain_numbers(item, f"{where}.{index}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _plain_numbers(item, f"{where}.{key}")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _finite(cls, v: Any) -> Any:
+        return _plain_numbers(v)
 
 
 class ModelSettings(_Strict):
@@ -88,6 +116,12 @@ class EarlyBirdSettings(_Strict):
     stop_dense: bool = True  # stop dense training at EB when no pruner needs the final model
 
 
+def _check_ratios(v: list[float]) -> list[float]:
+    if any(not 0 < r < 1 for r in v):
+        raise ValueError("ratios are fractions of units to remove, each strictly between 0 and 1")
+    return v
+
+
 class PrunerEntry(_Strict):
     name: str
     ticket: Literal["eb", "final", "init"] = "final"
@@ -95,6 +129,11 @@ class PrunerEntry(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
     ratios: list[float] | None = None  # default: prune.ratios
     retrain: dict[str, Any] = Field(default_factory=dict)  # keys of [retrain] for this pruner only (e.g. lr)
+
+    @field_validator("ratios")
+    @classmethod
+    def _ratios(cls, v: list[float] | None) -> list[float] | None:
+        return None if v is None else _check_ratios(v)
 
     @property
     def display(self) -> str:
@@ -111,9 +150,7 @@ class PruneSettings(_Strict):
     @field_validator("ratios")
     @classmethod
     def _ratios(cls, v: list[float]) -> list[float]:
-        if any(not 0 < r < 1 for r in v):
-            raise ValueError("ratios are fractions of units to remove, each strictly between 0 and 1")
-        return v
+        return _check_ratios(v)
 
     @model_validator(mode="after")
     def _unique_labels(self) -> PruneSettings:
@@ -127,9 +164,9 @@ class PruneSettings(_Strict):
 class Profile(_Strict):
     name: str = "unnamed"
     description: str = ""
-    seeds: list[int] = Field(default_factory=lambda: [0])
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     device: Literal["cpu", "cuda", "auto"] = "auto"
-    threads: int | None = None
+    threads: int | None = Field(None, ge=1)
     energy: str = "none"
     checkpoint_every: int = Field(1, ge=1)
     model: ModelSettings = Field(default_factory=ModelSettings)
