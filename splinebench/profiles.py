@@ -168,6 +168,7 @@ class Profile(_Strict):
     device: Literal["cpu", "cuda", "auto"] = "auto"
     threads: int | None = Field(None, ge=1)
     energy: str = "none"
+    energy_min_coverage: float = Field(0.8, ge=0, le=1)  # a window covered less by samples is marked partial
     checkpoint_every: int = Field(1, ge=1)
     model: ModelSettings = Field(default_factory=ModelSettings)
     data: DataSettings = Field(default_factory=DataSettings)

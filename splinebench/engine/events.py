@@ -275,6 +275,9 @@ class EnergyMeasured(Event):
     net_joules: float | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     why: str | None = None
+    coverage: float | None = None  # fraction of [t0, t1] covered by samples
+    partial: bool = False  # joules under-count: coverage below min_coverage, or (a phase) it holds a partial epoch
+    min_coverage: float | None = None
 
 
 # --- delivery --------------------------------------------------------------------------------------------------

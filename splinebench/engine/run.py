@@ -84,7 +84,8 @@ def execute(
     bus.subscribe(writer, required=True)  # an event the store cannot take stops the run; it is never dropped
     for sink in sinks:
         bus.subscribe(sink)
-    pipeline = Pipeline(profile, run_id, run_dir_for(store_path, run_id), bus, EnergyWindows(meter, bus, idle))
+    energy = EnergyWindows(meter, bus, idle, min_coverage=profile.energy_min_coverage)
+    pipeline = Pipeline(profile, run_id, run_dir_for(store_path, run_id), bus, energy)
     return run_id, _drive(pipeline, bus, writer, lock)
 
 
@@ -128,7 +129,8 @@ def resume(store_path: str, run_id: str, sinks: Iterable[Sink] = (), meter: Any 
         bus.subscribe(sink)
     for sink in sinks:
         sink(RunResumed(run_id=run_id, seq=state["seq"], ts=time.time(), from_seq=state["seq"], pid=os.getpid()))
-    pipeline = Pipeline(profile, run_id, run_dir, bus, EnergyWindows(meter, bus), resume=state)
+    energy = EnergyWindows(meter, bus, min_coverage=profile.energy_min_coverage)
+    pipeline = Pipeline(profile, run_id, run_dir, bus, energy, resume=state)
     return run_id, _drive(pipeline, bus, writer, lock)
 
 

@@ -28,6 +28,14 @@ def format_energy(joules: float | None, why: str = "no meter") -> str:
     return f"{joules / 1000:.3g} kJ" if joules >= 1000 else f"{joules:.3g} J"
 
 
+def partial_note(result: dict[str, Any]) -> str:
+    """" (partial: 5% covered)" for a result whose energy includes a window the meter covered too little."""
+    if not result.get("energy_partial") or result.get("total_energy_j") is None:
+        return ""
+    coverage = result.get("energy_coverage")
+    return f" (partial: {coverage:.0%} covered)" if coverage is not None else " (partial)"
+
+
 @dataclass
 class ResultGrid:
     """Rows (pruner labels, dense first) x ratios, each cell a result row from the store."""
@@ -90,7 +98,7 @@ def rich_table(grid: ResultGrid) -> Any:
         d = grid.dense
         cost = format_macs(d["total_training_flops"])
         if grid.has_energy:
-            cost += f" / {format_energy(d.get('total_energy_j'))}"
+            cost += f" / {format_energy(d.get('total_energy_j'))}{partial_note(d)}"
         eb = f"EB@{grid.eb_epoch}" if grid.eb_epoch is not None else "no EB"
         table.add_row("dense (unpruned)", eb, *[f"{100 * d['accuracy']:.2f}"] * len(grid.ratios),
                       *[cost] * len(grid.ratios))
@@ -115,7 +123,7 @@ def rich_table(grid: ResultGrid) -> Any:
             acc = f"{100 * cell['accuracy']:.2f}"
             cost = format_macs(cell["total_training_flops"])
             if grid.has_energy:
-                cost += f" / {format_energy(cell.get('total_energy_j'))}"
+                cost += f" / {format_energy(cell.get('total_energy_j'))}{partial_note(cell)}"
             accs.append(f"[bold green]{acc}[/bold green]" if best_acc[ratio] == label else acc)
             costs.append(f"[bold green]{cost}[/bold green]" if best_cost[ratio] == label else cost)
         # labels and tickets come from the profile: user text, never rich markup

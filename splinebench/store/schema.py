@@ -130,6 +130,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sweeps ADD COLUMN summary TEXT;
     """,
+    # 3: energy that under-counts is marked: a window's sample coverage and whether it is partial; a result's
+    #    totals are partial when any window they include is (with the lowest coverage among them)
+    """
+    ALTER TABLE energy ADD COLUMN coverage REAL;
+    ALTER TABLE energy ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE results ADD COLUMN energy_partial INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE results ADD COLUMN energy_coverage REAL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -202,6 +202,7 @@ class StoreWriter:
                     "WHERE run_id=? AND pruner=? AND ratio=?",
                     (dense, retrain, total, run_id, pruner, ratio),
                 )
+                _mark_partial_energy(self.conn, run_id, pruner, ratio)
 
     def _epoch_joules(self, run_id: str, phase: str, up_to_epoch: int | None) -> float | None:
         """Sum of a phase's epoch windows (None when any is unknown or there are none)."""
@@ -422,17 +423,51 @@ def _evaluated(conn: sqlite3.Connection, p: Payload) -> None:
          p["dense_training_flops"], p["retrain_training_flops"], p["total_training_flops"], p["params"], p["flops"],
          p.get("sparse_flops"), p.get("dense_energy_j"), p.get("retrain_energy_j"), p.get("total_energy_j")),
     )
+    _mark_partial_energy(conn, p["run_id"], p["pruner"], p["ratio"])
+
+
+#: A window whose event does not say (a remote run metered from here) is partial below this sample coverage.
+DEFAULT_MIN_COVERAGE = 0.8
 
 
 @_projects("energy_measured")
 def _energy_measured(conn: sqlite3.Connection, p: Payload) -> None:
+    coverage = p.get("coverage")
+    if coverage is None:
+        coverage = (p.get("provenance") or {}).get("coverage")
+    partial = p.get("partial")
+    if partial is None:
+        partial = p.get("joules") is not None and coverage is not None and coverage < DEFAULT_MIN_COVERAGE
     conn.execute(
         """INSERT INTO energy(run_id, window, phase, epoch, t0, t1, joules, mean_power_w, idle_power_w, net_joules,
-           provenance, why) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+           provenance, why, coverage, partial) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
         (p["run_id"], p["window"], p["phase"], p.get("epoch"), p["t0"], p["t1"], p.get("joules"),
          p.get("mean_power_w"), p.get("idle_power_w"), p.get("net_joules"), _json(p.get("provenance", {})),
-         p.get("why")),
+         p.get("why"), coverage, int(bool(partial))),
     )
+
+
+def _mark_partial_energy(conn: sqlite3.Connection, run_id: str, pruner: str, ratio: float) -> None:
+    """A result's energy totals are partial when any epoch window they add up is: its dense phase up to the ticket
+    epoch, and its retraining phase (found by pruner and ratio in ``phases``, so no phase name is spelt here)."""
+    row = conn.execute("SELECT dense_phase, ticket_epoch, ticket FROM results WHERE run_id=? AND pruner=? AND ratio=?",
+                       (run_id, pruner, ratio)).fetchone()
+    if row is None:
+        return
+    dense_phase, ticket_epoch, ticket = row
+    found = []
+    if ticket != "init":
+        found += conn.execute(
+            "SELECT partial, coverage FROM energy WHERE run_id=? AND window='epoch' AND phase=? AND epoch<=?",
+            (run_id, dense_phase or "dense", ticket_epoch if ticket_epoch is not None else 1 << 30)).fetchall()
+    if pruner != "dense":
+        found += conn.execute(
+            "SELECT e.partial, e.coverage FROM energy e JOIN phases p ON p.run_id=e.run_id AND p.phase=e.phase "
+            "WHERE e.run_id=? AND e.window='epoch' AND p.kind='retrain' AND p.pruner=? AND p.ratio=?",
+            (run_id, pruner, ratio)).fetchall()
+    coverages = [c for _, c in found if c is not None]
+    conn.execute("UPDATE results SET energy_partial=?, energy_coverage=? WHERE run_id=? AND pruner=? AND ratio=?",
+                 (int(any(flag for flag, _ in found)), min(coverages) if coverages else None, run_id, pruner, ratio))
 
 
 def now() -> float:
