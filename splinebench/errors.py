@@ -16,6 +16,14 @@ class BadInputError(SplinebenchError):
     """The user asked for something that cannot be done as asked (exit code 2)."""
 
 
+class RunAbortedError(SplinebenchError):
+    """A run had to stop for a reason outside its own code: the store or a checkpoint could not be written.
+
+    Nothing may swallow it (a failing pruner is recorded and the others go on; a full disk is not a pruner's
+    fault). The CLI prints its one line and exits 1; the run is marked failed where the store still takes a write.
+    """
+
+
 class UnknownNameError(BadInputError, LookupError):
     """A registry lookup failed; the message lists the closest registered names."""
 

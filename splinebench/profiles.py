@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import difflib
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -28,8 +29,35 @@ class ProfileError(BadInputError):
     pass
 
 
+#: Integers past this break torch and C code deep inside a run (seeds, window sizes): refused up front instead.
+LARGEST_INT = 2**53
+
+
+def _plain_numbers(value: Any, where: str = "") -> Any:
+    """Refuse NaN/infinite floats and integers beyond 2**53 anywhere in a value (lists and tables included)."""
+    at = f" at {where.lstrip('.')}" if where else ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) > LARGEST_INT:
+        raise ValueError(f"number too large{at}: {value} (at most 2**53)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number{at}, got {value}")
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _plain_numbers(item, f"{where}.{index}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _plain_numbers(item, f"{where}.{key}")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _finite(cls, v: Any) -> Any:
+        return _plain_numbers(v)
 
 
 class ModelSettings(_Strict):
@@ -162,10 +190,11 @@ class PruneSettings(_Strict):
 class Profile(_Strict):
     name: str = "unnamed"
     description: str = ""
-    seeds: list[int] = Field(default_factory=lambda: [0])
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     device: Literal["cpu", "cuda", "auto"] = "auto"
-    threads: int | None = None
+    threads: int | None = Field(None, ge=1)
     energy: str = "none"
+    energy_min_coverage: float = Field(0.8, ge=0, le=1)  # a window covered less by samples is marked partial
     checkpoint_every: int = Field(1, ge=1)
     model: ModelSettings = Field(default_factory=ModelSettings)
     data: DataSettings = Field(default_factory=DataSettings)

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from splinebench import __version__
 from splinebench.cli import help_format  # noqa: F401 - on/off flags show no <bool> tag in --help
-from splinebench.errors import BadInputError
+from splinebench.errors import BadInputError, SplinebenchError
 from splinebench.store import default_store_path
 
 app = typer.Typer(
@@ -249,6 +249,7 @@ def runs_list(store: StoreOption = DEFAULT_STORE,
               json_out: Annotated[bool, typer.Option("--json/--no-json", help="The runs as one JSON list on stdout.")]
               = False) -> None:
     """Every run in the store, newest first, with status, EB epoch and best accuracy."""
+    from rich.markup import escape
     from rich.table import Table
 
     from splinebench.store import StoreReader
@@ -258,13 +259,14 @@ def runs_list(store: StoreOption = DEFAULT_STORE,
     if json_out:
         print(json.dumps([r.__dict__ for r in runs], default=str))
         return
-    table = Table(title=f"runs in {store}")
+    table = Table(title=f"runs in {escape(store)}")
     for col in ("id", "name", "status", "model", "dataset", "seed", "where", "EB epoch", "best acc"):
         table.add_column(col)
     for r in runs:
         where = (r.remote or {}).get("host") or r.host or "?"
         best = f"{100 * r.best_accuracy:.2f}" if r.best_accuracy is not None else "-"
-        table.add_row(r.id, r.name, r.status, r.model, r.dataset, str(r.seed), where,
+        # every string here is user text (names, ids, hosts): escaped, so "[/bold]" in a name prints as itself
+        table.add_row(*(escape(str(v)) for v in (r.id, r.name, r.status, r.model, r.dataset, r.seed, where)),
                       str(r.eb_epoch) if r.eb_epoch is not None else "-", best)
     out.print(table)
 
@@ -290,9 +292,11 @@ def runs_stop(run_id: Annotated[str, typer.Argument(help="Run id, or any part of
               store: StoreOption = DEFAULT_STORE,
               accept_new_host: Annotated[bool, typer.Option(help="Accept an unknown SSH host key.")] = False) -> None:
     """Stop a run by its PID: a local one with SIGINT, a remote one over SSH."""
+    from rich.markup import escape
+
     from splinebench.remote import ConnectOptions, RemoteOptions, stop
 
-    out.print(stop(store, run_id, RemoteOptions(ConnectOptions("", accept_new_host=accept_new_host))))
+    out.print(escape(str(stop(store, run_id, RemoteOptions(ConnectOptions("", accept_new_host=accept_new_host))))))
 
 
 @runs_app.command("attach")
@@ -412,6 +416,11 @@ def main() -> None:
 
         err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except SplinebenchError as exc:  # the run stopped for a reason outside it (store or disk): recorded, exit 1
+        from rich.markup import escape
+
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted; resume with `splinebench run --resume RUN_ID`")
         sys.exit(130)

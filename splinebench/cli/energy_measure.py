@@ -73,7 +73,7 @@ async def measure(url: str, command: list[str], store: str, pattern: re.Pattern[
         writer = StoreWriter(store)
         run_id = new_run_id()
         bus = EventBus(run_id, clock=meter.now)  # timestamps on the board's clock, like the samples
-        bus.subscribe(writer)
+        bus.subscribe(writer, required=True)
         line = shlex.join(command)
         bus.emit(RunStarted, name="energy-measure", profile={"command": line, "meter": url}, versions={},
                  model="-", dataset="-", seed=0, device=url, host=session.target.display, pid=os.getpid(),

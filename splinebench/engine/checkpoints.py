@@ -15,6 +15,8 @@ owner (``to_dict``) before it is saved, and ``atomic_save`` refuses it.
 from __future__ import annotations
 
 import collections
+import contextlib
+import io
 import os
 import pickle
 from pathlib import Path
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 
 from splinebench.engine.state import ResumeState
-from splinebench.errors import BadInputError
+from splinebench.errors import BadInputError, RunAbortedError
 
 STATE_FILE = "state.pt"
 _NDARRAY = "__ndarray__"
@@ -68,13 +70,32 @@ def from_plain(obj: Any) -> Any:
     return obj
 
 
+class CheckpointWriteError(RunAbortedError):
+    """A checkpoint could not be written (disk full, folder not writable): the run stops, resumable from the last
+    checkpoint that was written."""
+
+
 def atomic_save(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``obj`` to ``path`` whole or not at all; a failed write leaves no ``.tmp`` and raises one clear error.
+
+    The bytes are serialised in memory first and written with a plain ``write``, so a full disk reports ENOSPC
+    (torch's own file writer turns it into "unexpected pos ...").
+    """
     tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(to_plain(obj), tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    torch.save(to_plain(obj), buffer)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(buffer.getbuffer())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise CheckpointWriteError(f"cannot write checkpoint {path}: {exc.strerror or exc}; free space or make "
+                                   "the folder writable, then resume the run") from exc
 
 
 def load(path: Path) -> Any:

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from splinebench.errors import RunAbortedError
+
 EVENT_TYPES: dict[str, type[Event]] = {}
 
 
@@ -278,6 +280,9 @@ class EnergyMeasured(Event):
     net_joules: float | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     why: str | None = None
+    coverage: float | None = None  # fraction of [t0, t1] covered by samples
+    partial: bool = False  # joules under-count: coverage below min_coverage, or (a phase) it holds a partial epoch
+    min_coverage: float | None = None
 
 
 # --- delivery --------------------------------------------------------------------------------------------------
@@ -285,33 +290,54 @@ class EnergyMeasured(Event):
 Subscriber = Callable[[Event], None]
 
 
+class EventLostError(RunAbortedError):
+    """A required subscriber (the store) could not take an event: the run stops rather than lose it."""
+
+
 class EventBus:
     """Numbers, timestamps and delivers events to subscribers, in order.
 
-    A subscriber that raises is a bug in that subscriber; it is not allowed to break training, so the error is
-    kept in ``errors`` and the other subscribers still get the event.
+    Two kinds of subscriber. A *watcher* (progress bar, ``--json``, an event log) that raises is a bug in that
+    watcher; it is not allowed to break training, so the error is kept in ``errors`` and the others still get the
+    event. A *required* subscriber (the store writer) is where the run's record lives: when it raises, the event
+    is not delivered to anyone else, its sequence number is given back (so the ``run_failed`` written in its place
+    leaves no hole) and :class:`EventLostError` stops the run. The bus is then closed: every later ``emit`` raises
+    too, so a ``try``/``except`` somewhere in the pipeline cannot carry on past a lost event.
     """
 
     def __init__(self, run_id: str, start_seq: int = 0, clock: Callable[[], float] = time.time) -> None:
         self.run_id = run_id
         self.seq = start_seq
         self.clock = clock
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[tuple[Subscriber, bool]] = []
         self.errors: list[tuple[Subscriber, BaseException]] = []
+        self.lost: EventLostError | None = None
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers.append(subscriber)
+    def subscribe(self, subscriber: Subscriber, *, required: bool = False) -> None:
+        self._subscribers.append((subscriber, required))
 
     def emit(self, event_type: type[Event], **fields: Any) -> Event:
+        if self.lost is not None:
+            raise self.lost
         self.seq += 1
         event = event_type(run_id=self.run_id, seq=self.seq, ts=self.clock(), **fields)
-        self.deliver(event)
+        try:
+            self.deliver(event)
+        except EventLostError:
+            self.seq -= 1
+            raise
         return event
 
     def deliver(self, event: Event) -> None:
         """Hand an already-numbered event (e.g. replayed from a remote log) to every subscriber."""
-        for subscriber in self._subscribers:
+        if self.lost is not None:
+            raise self.lost
+        for subscriber, required in self._subscribers:
             try:
                 subscriber(event)
-            except Exception as exc:  # noqa: BLE001 - a watcher must never stop training
+            except Exception as exc:  # noqa: BLE001 - a watcher must never stop training; a required sink must
+                if required:
+                    self.lost = EventLostError(f"event {event.seq} ({event.type}) of run {event.run_id} could not "
+                                               f"be stored: {exc}")
+                    raise self.lost from exc
                 self.errors.append((subscriber, exc))

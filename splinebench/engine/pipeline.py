@@ -68,6 +68,7 @@ from splinebench.engine.training import (
     make_optimizer,
     make_scheduler,
 )
+from splinebench.errors import RunAbortedError
 from splinebench.measure.flops import TrainingFlopAccountant, density_weighted_flops, forward_cost
 from splinebench.profiles import Profile, TrainSettings
 from splinebench.prune import (
@@ -317,6 +318,8 @@ class Pipeline:
             model, plan_info = self._pruned_model(branch, spec, run, dense)
             stage = "retrain"
             self._retrain_and_evaluate(branch, spec, run, dense, model, plan_info)
+        except RunAbortedError:
+            raise  # the store or the disk failed, not the pruner: the whole run stops
         except Exception as exc:  # noqa: BLE001 - one pruner's failure must not stop the others
             self.bus.emit(PrunerFailed, pruner=branch.label, ratio=ratio, error=f"{type(exc).__name__}: {exc}",
                           stage=stage, phase=phase)

@@ -17,7 +17,8 @@ from splinebench.engine import checkpoints
 from splinebench.engine.energy_windows import EnergyWindows
 from splinebench.engine.events import Event, EventBus, RunFailed, RunResumed
 from splinebench.engine.pipeline import Pipeline
-from splinebench.errors import BadInputError
+from splinebench.engine.run_lock import RunLock
+from splinebench.errors import BadInputError, RunAbortedError
 from splinebench.profiles import Profile, profile_from_dict
 from splinebench.store import StoreReader, StoreWriter
 
@@ -79,12 +80,18 @@ def execute(
     preflight(profile)
     run_id = run_id or new_run_id()
     writer = StoreWriter(store_path)
+    try:
+        lock = RunLock(run_dir_for(store_path, run_id), run_id).acquire()
+    except BaseException:
+        writer.close()
+        raise
     bus = EventBus(run_id)
-    bus.subscribe(writer)
+    bus.subscribe(writer, required=True)  # an event the store cannot take stops the run; it is never dropped
     for sink in sinks:
         bus.subscribe(sink)
-    pipeline = Pipeline(profile, run_id, run_dir_for(store_path, run_id), bus, EnergyWindows(meter, bus, idle))
-    return run_id, _drive(pipeline, bus, writer)
+    energy = EnergyWindows(meter, bus, idle, min_coverage=profile.energy_min_coverage)
+    pipeline = Pipeline(profile, run_id, run_dir_for(store_path, run_id), bus, energy)
+    return run_id, _drive(pipeline, bus, writer, lock)
 
 
 def resume(store_path: str, run_id: str, sinks: Iterable[Sink] = (), meter: Any | None = None) -> tuple[str, bool]:
@@ -103,37 +110,74 @@ def resume(store_path: str, run_id: str, sinks: Iterable[Sink] = (), meter: Any 
         raise BadInputError(f"run {run_id} runs on {row.remote.get('host')}: `splinebench runs attach {run_id}` "
                             "follows it again")
     run_dir = Path(row.results_dir or run_dir_for(store_path, run_id))
-    state = checkpoints.load_state(run_dir)
-    if state is None:
-        raise BadInputError(f"run {run_id} has no checkpoint in {run_dir}; start it again instead")
-    writer = StoreWriter(store_path)
-    writer.truncate_after(run_id, state.seq)
+    # Taken before anything is read or written: a second resume (or one while the run still runs) stops here.
+    lock = RunLock(run_dir, run_id).acquire()
+    try:
+        state = checkpoints.load_state(run_dir)
+        if state is None:
+            raise BadInputError(f"run {run_id} has no checkpoint in {run_dir}; start it again instead")
+        writer = StoreWriter(store_path)
+    except BaseException:
+        lock.release()
+        raise
+    try:
+        writer.truncate_after(run_id, state.seq)
+        # RunResumed is bookkeeping, not part of the reproducible stream: it is stored out of band.
+        writer.set_run_fields(run_id, pid=os.getpid(), status="running")
+    except BaseException:
+        writer.close()
+        lock.release()
+        raise
     bus = EventBus(run_id, start_seq=state.seq)
-    bus.subscribe(writer)
+    bus.subscribe(writer, required=True)
     for sink in sinks:
         bus.subscribe(sink)
-    # RunResumed is bookkeeping, not part of the reproducible stream: it is stored out of band.
-    writer.set_run_fields(run_id, pid=os.getpid(), status="running")
     for sink in sinks:
         sink(RunResumed(run_id=run_id, seq=state.seq, ts=time.time(), from_seq=state.seq, pid=os.getpid()))
-    pipeline = Pipeline(profile, run_id, run_dir, bus, EnergyWindows(meter, bus), resume=state)
-    return run_id, _drive(pipeline, bus, writer)
+    energy = EnergyWindows(meter, bus, min_coverage=profile.energy_min_coverage)
+    pipeline = Pipeline(profile, run_id, run_dir, bus, energy, resume=state)
+    return run_id, _drive(pipeline, bus, writer, lock)
 
 
-def _drive(pipeline: Pipeline, bus: EventBus, writer: StoreWriter) -> bool:
+def _drive(pipeline: Pipeline, bus: EventBus, writer: StoreWriter, lock: RunLock) -> bool:
     try:
         pipeline.run()
         return True
     except BadInputError:
         if bus.seq > 0:
-            bus.emit(RunFailed, error="bad input; see the message above")
+            _mark_failed(bus, "bad input; see the message above")
         raise
     except KeyboardInterrupt:
         raise  # status stays "running" with a dead pid: shown as interrupted, resumable
+    except RunAbortedError as exc:
+        # The store or the disk failed under the run: record it where the store still takes a write, and say
+        # so in one line (exit 1). The run resumes from its last checkpoint once the cause is gone.
+        unrecorded = _mark_failed(bus, str(exc))
+        status = (f"the run could not be marked failed either ({unrecorded}); it shows as interrupted"
+                  if unrecorded else "marked failed")
+        raise RunAbortedError(f"run {bus.run_id} stopped: {exc}; {status}; resume it with "
+                              f"`splinebench run --resume {bus.run_id}` once that is fixed") from exc
     except Exception as exc:  # noqa: BLE001 - recorded, then reported by exit code 1
         import traceback
 
-        bus.emit(RunFailed, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        unrecorded = _mark_failed(bus, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        if unrecorded:
+            raise RunAbortedError(f"run {bus.run_id} failed ({type(exc).__name__}: {exc}) and could not be "
+                                  f"marked failed: {unrecorded}") from exc
         return False
     finally:
         writer.close()
+        lock.release()
+
+
+def _mark_failed(bus: EventBus, error: str, traceback: str = "") -> str | None:
+    """Emit ``run_failed`` (taking the sequence number of an event the store lost); the reason when even that fails.
+
+    The bus closed itself when the store lost an event; it is reopened for this one last event only.
+    """
+    bus.lost = None
+    try:
+        bus.emit(RunFailed, error=error, traceback=traceback)
+    except RunAbortedError as exc:
+        return str(exc.__cause__ or exc)
+    return None

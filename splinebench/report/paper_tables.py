@@ -223,15 +223,23 @@ def table1_layerwise(setting: Setting) -> ReportTable | None:
 # --- Table 2 ---------------------------------------------------------------------------------------------------
 
 
-def _cost_text(macs: Summary | None, energy: Summary | None, with_energy: bool) -> str:
+def _cost_text(macs: Summary | None, energy: Summary | None, with_energy: bool, partial: bool = False) -> str:
     text = format_macs(macs.mean if macs else None)
     if with_energy:
-        text = f"{format_energy(energy.mean if energy else None)} / {text}"
+        mark = PARTIAL_MARK if partial and energy is not None else ""
+        text = f"{format_energy(energy.mean if energy else None)}{mark} / {text}"
     return text
 
 
 #: The baselines of the paper's Table 2, among which it picks its "strongest competitor".
 PAPER_BASELINES = ("lt", "snip", "ns", "thinet")
+
+#: After an energy figure that includes a window the meter covered too little (``results.energy_partial``).
+PARTIAL_MARK = " (partial)"
+
+
+def _energy_partial(setting: Setting, label: str, ratio: float) -> bool:
+    return any(_values(setting, label, ratio, "energy_partial"))
 
 
 def paper_baseline_labels(setting: Setting) -> list[str]:
@@ -257,14 +265,16 @@ def table2_comparison(setting: Setting) -> ReportTable:
     spline, baselines = setting.spline_labels(), setting.baseline_labels()
     labels = baselines + spline
     dense_acc = dense_accuracy(setting)
+    dense_partial = any((run.dense_result() or {}).get("energy_partial") for run in setting.runs)
     dense_cost = _cost_text(_dense_value(setting, "total_training_flops"), _dense_value(setting, "total_energy_j"),
-                            with_energy)
+                            with_energy, dense_partial)
     dense_macs = _dense_value(setting, "total_training_flops")
     table.rows.append(Row("Unpruned (dense)", [Cell.of(dense_acc, format_summary(dense_acc)) for _ in ratios]
                           + [Cell.of(dense_macs, dense_cost) for _ in ratios], kind="dense"))
     best_acc = {q: _best_labels(labels, lambda label, q=q: accuracy(setting, label, q)) for q in ratios}
     best_cost = {q: _best_labels(labels, lambda label, q=q: training_macs(setting, label, q), highest=False)
                  for q in ratios}
+    any_partial = dense_partial
     for label in labels:
         cells = [_accuracy_cell(setting, label, q, best_acc[q]) for q in ratios]
         for q in ratios:
@@ -272,7 +282,9 @@ def table2_comparison(setting: Setting) -> ReportTable:
             if macs is None:
                 cells.append(Cell("-"))
                 continue
-            text = _cost_text(macs, training_energy(setting, label, q), with_energy)
+            partial = _energy_partial(setting, label, q)
+            any_partial = any_partial or partial
+            text = _cost_text(macs, training_energy(setting, label, q), with_energy, partial)
             cells.append(Cell.of(macs, text, best=label in best_cost[q]))
         table.rows.append(Row(label, cells))
     ours = global_spline_labels(setting) or spline
@@ -287,6 +299,9 @@ def table2_comparison(setting: Setting) -> ReportTable:
         "(masks of unstructured pruners do not save MACs, so LT and SNIP are charged dense retraining)."
     )
     table.notes.append(interval_note(setting))
+    if with_energy and any_partial:
+        table.notes.append(f"energy marked{PARTIAL_MARK} under-counts: a window it adds up had too few power samples "
+                           "(below the profile's energy_min_coverage); see the run's energy table for the coverage.")
     return table
 
 

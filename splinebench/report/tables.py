@@ -28,6 +28,14 @@ def format_energy(joules: float | None, why: str = "no meter") -> str:
     return f"{joules / 1000:.3g} kJ" if joules >= 1000 else f"{joules:.3g} J"
 
 
+def partial_note(result: dict[str, Any]) -> str:
+    """" (partial: 5% covered)" for a result whose energy includes a window the meter covered too little."""
+    if not result.get("energy_partial") or result.get("total_energy_j") is None:
+        return ""
+    coverage = result.get("energy_coverage")
+    return f" (partial: {coverage:.0%} covered)" if coverage is not None else " (partial)"
+
+
 @dataclass
 class ResultGrid:
     """Rows (pruner labels, dense first) x ratios, each cell a result row from the store."""
@@ -75,10 +83,11 @@ def result_grid(reader: StoreReader, run_id: str) -> ResultGrid:
 
 def rich_table(grid: ResultGrid) -> Any:
     """Table 2 of the paper: accuracy per ratio, then total training cost per ratio; best per column in bold."""
+    from rich.markup import escape
     from rich.table import Table
 
     energy = " / energy" if grid.has_energy else ""
-    table = Table(title=f"run {grid.run_id}: retrain accuracy (%) and total training {FLOP_UNIT}{energy}")
+    table = Table(title=f"run {escape(grid.run_id)}: retrain accuracy (%) and total training {FLOP_UNIT}{energy}")
     table.add_column("pruner", style="bold", no_wrap=True)
     table.add_column("ticket", no_wrap=True)
     for ratio in grid.ratios:
@@ -89,7 +98,7 @@ def rich_table(grid: ResultGrid) -> Any:
         d = grid.dense
         cost = format_macs(d["total_training_flops"])
         if grid.has_energy:
-            cost += f" / {format_energy(d.get('total_energy_j'))}"
+            cost += f" / {format_energy(d.get('total_energy_j'))}{partial_note(d)}"
         eb = f"EB@{grid.eb_epoch}" if grid.eb_epoch is not None else "no EB"
         table.add_row("dense (unpruned)", eb, *[f"{100 * d['accuracy']:.2f}"] * len(grid.ratios),
                       *[cost] * len(grid.ratios))
@@ -104,7 +113,7 @@ def rich_table(grid: ResultGrid) -> Any:
                 costs.append("-")
                 continue
             if cell["status"] != "ok":
-                accs.append(f"[red]failed ({cell.get('stage')})[/red]")
+                accs.append(f"[red]failed ({escape(str(cell.get('stage')))})[/red]")
                 costs.append("-")
                 continue
             ticket = cell.get("ticket") or ""
@@ -114,8 +123,9 @@ def rich_table(grid: ResultGrid) -> Any:
             acc = f"{100 * cell['accuracy']:.2f}"
             cost = format_macs(cell["total_training_flops"])
             if grid.has_energy:
-                cost += f" / {format_energy(cell.get('total_energy_j'))}"
+                cost += f" / {format_energy(cell.get('total_energy_j'))}{partial_note(cell)}"
             accs.append(f"[bold green]{acc}[/bold green]" if best_acc[ratio] == label else acc)
             costs.append(f"[bold green]{cost}[/bold green]" if best_cost[ratio] == label else cost)
-        table.add_row(label, ", ".join(sorted(tickets)) or "-", *accs, *costs)
+        # labels and tickets come from the profile: user text, never rich markup
+        table.add_row(escape(label), escape(", ".join(sorted(tickets))) or "-", *accs, *costs)
     return table

@@ -76,8 +76,16 @@ class StoreReader:
         if not Path(self.path).is_file():
             raise StoreError(f"no store at {self.path} (run `splinebench run PROFILE` first, or pass --store PATH)")
         try:
-            self.conn = connect(self.path, readonly=True)
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            try:
+                self.conn = connect(self.path, readonly=True)
+                version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.OperationalError:
+                # A WAL store on read-only media with no -shm beside it (and none can be made): nothing can be
+                # writing it, so it is read as immutable. With a -wal present, plain read-only mode works.
+                if Path(self.path + "-wal").exists():
+                    raise
+                self.conn = connect(self.path, readonly=True, immutable=True)
+                version = self.conn.execute("PRAGMA user_version").fetchone()[0]
             self.conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a readable splinebench store: {exc}") from None

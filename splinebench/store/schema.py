@@ -130,6 +130,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sweeps ADD COLUMN summary TEXT;
     """,
+    # 3: energy that under-counts is marked: a window's sample coverage and whether it is partial; a result's
+    #    totals are partial when any window they include is (with the lowest coverage among them)
+    """
+    ALTER TABLE energy ADD COLUMN coverage REAL;
+    ALTER TABLE energy ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE results ADD COLUMN energy_partial INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE results ADD COLUMN energy_coverage REAL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -141,10 +149,16 @@ PROJECTION_TABLES = (
 )
 
 
-def connect(path: str, *, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Connection:
-    """Open the store in WAL mode so one process writes while others (the dashboard) read."""
+def connect(path: str, *, readonly: bool = False, timeout: float = 30.0, immutable: bool = False) -> sqlite3.Connection:
+    """Open the store in WAL mode so one process writes while others (the dashboard) read.
+
+    ``immutable`` (read-only only) is for a store on read-only media: SQLite then takes no locks and needs no -shm.
+    """
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout, check_same_thread=False)
+        from urllib.parse import quote
+
+        uri = f"file:{quote(path)}?mode=ro" + ("&immutable=1" if immutable else "")
+        conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, timeout=timeout, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")

@@ -6,18 +6,49 @@ as the dashboard open it read-only and see each committed event as soon as it la
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from splinebench.errors import SplinebenchError
+from splinebench.store.reader import StoreError
 from splinebench.store.schema import PROJECTION_TABLES, connect, migrate
 
 Payload = dict[str, Any]
+
+#: How long a write waits for another process's write lock before it fails (seconds; SQLite's busy timeout).
+BUSY_TIMEOUT_ENV = "SPLINEBENCH_STORE_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT_S = 30.0
+
+
+class StoreWriteError(SplinebenchError):
+    """A write to the store failed: locked by another process for longer than the busy timeout, disk full, or the
+    file became unwritable. Never swallowed: the run that hit it stops (exit 1)."""
+
+
+def busy_timeout_s() -> float:
+    """The busy timeout from ``SPLINEBENCH_STORE_BUSY_TIMEOUT`` (seconds), else 30 s."""
+    text = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_BUSY_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise StoreError(f"{BUSY_TIMEOUT_ENV}={text!r}: expected a number of seconds >= 0, e.g. 30")
+    return value
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _json(value: Any) -> str:
@@ -27,25 +58,98 @@ def _json(value: Any) -> str:
 class StoreWriter:
     """Write events (as dicts or event objects with ``to_dict``) into a store file, exactly once each."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], busy_timeout: float | None = None) -> None:
+        """Open (creating if needed) and migrate the store; a path that cannot hold a store is bad input (exit 2)."""
         self.path = str(path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = connect(self.path)
-        migrate(self.conn)
+        self.busy_timeout = busy_timeout_s() if busy_timeout is None else busy_timeout
         self._lock = threading.Lock()
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"--store {self.path}: cannot create its folder: {exc.strerror or exc}") from None
+        if Path(self.path).is_dir():
+            raise StoreError(f"--store {self.path} is a folder; give a file, e.g. {self.path}/store.sqlite")
+        try:
+            self.conn = connect(self.path, timeout=self.busy_timeout)
+        except sqlite3.Error as exc:
+            raise self._open_error(exc) from None
+        try:
+            migrate(self.conn)
+            # Prove the store takes a write now, not at the run's first event (a read-only file opens "fine").
+            # Rewriting user_version dirties the header page, which a read-only file refuses; rolled back.
+            with self._lock:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+                    self.conn.execute(f"PRAGMA user_version = {int(version)}")
+                finally:
+                    self.conn.execute("ROLLBACK")
+        except RuntimeError as exc:  # a schema newer than this code
+            self.conn.close()
+            raise StoreError(f"{self.path}: {exc}") from None
+        except sqlite3.Error as exc:
+            self.conn.close()
+            raise self._open_error(exc) from None
+
+    def _open_error(self, exc: sqlite3.Error) -> SplinebenchError:
+        text = str(exc)
+        if _is_busy(exc):
+            return StoreWriteError(f"--store {self.path} stayed locked by another process for {self.busy_timeout:g} "
+                                   f"s ({text}); try again, or raise {BUSY_TIMEOUT_ENV}")
+        if "not a database" in text or "malformed" in text:
+            return StoreError(f"--store {self.path} is not a splinebench store (SQLite says: {text}); "
+                              "give a new path or an existing store")
+        if "readonly" in text or "read-only" in text or not os.access(Path(self.path).parent, os.W_OK) or (
+                Path(self.path).exists() and not os.access(self.path, os.W_OK)):
+            return StoreError(f"--store {self.path} is read-only ({text}); give a writable path with --store")
+        return StoreError(f"--store {self.path}: cannot open it for writing ({text}); give a writable path with "
+                          "--store")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction; SQLite waits up to the busy timeout for another writer, then the error is raised."""
+        with self._lock:
+            try:
+                with self.conn:
+                    yield
+            except sqlite3.Error as exc:
+                hint = (f" (locked by another process for more than {self.busy_timeout:g} s; {BUSY_TIMEOUT_ENV} "
+                        "sets the wait)") if _is_busy(exc) else ""
+                raise StoreWriteError(f"cannot write the store {self.path}: {exc}{hint}") from exc
 
     # -- the sink ---------------------------------------------------------------------------------------------
     def __call__(self, event: Any) -> None:
         self.write(event.to_dict() if hasattr(event, "to_dict") else dict(event))
 
     def write(self, payload: Payload) -> bool:
-        """Store one event; returns False when ``(run_id, seq)`` is already stored (a replay), True otherwise."""
-        with self._lock, self.conn:
-            return self._write(payload)
+        """Store one event; returns False when ``(run_id, seq)`` is already stored (a replay), True otherwise.
+
+        Raises :class:`StoreWriteError` when the event cannot be stored; it is never dropped silently.
+        """
+        return self._retrying(lambda: self._write(payload))
 
     def write_many(self, payloads: Iterable[Payload]) -> int:
-        with self._lock, self.conn:
-            return sum(self._write(p) for p in payloads)
+        batch = list(payloads)
+        return self._retrying(lambda: sum(self._write(p) for p in batch))
+
+    def _retrying(self, step: Callable[[], Any]) -> Any:
+        """Run ``step`` in a transaction; a busy store is retried with backoff until the busy timeout is spent.
+
+        SQLite's own busy handler does the waiting; this loop covers the busy errors it returns early (a WAL
+        snapshot that went stale, recovery by another connection).
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.02
+        while True:
+            try:
+                with self._transaction():
+                    return step()
+            except StoreWriteError as exc:
+                cause = exc.__cause__
+                if not (isinstance(cause, sqlite3.Error) and _is_busy(cause)) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(2 * delay, 1.0)
 
     def _write(self, p: Payload) -> bool:
         cur = self.conn.execute(
@@ -67,12 +171,12 @@ class StoreWriter:
             (run_id, s.t, s.total_mw, _json(s.rails_mw)) for s in samples
         ]
         if rows:
-            with self._lock, self.conn:
+            with self._transaction():
                 self.conn.executemany("INSERT INTO power_samples(run_id, t, total_mw, rails) VALUES (?,?,?,?)", rows)
 
     def write_energy_window(self, run_id: str, window: dict[str, Any]) -> None:
         """An energy window measured outside the run's event stream (a remote run, metered from here)."""
-        with self._lock, self.conn:
+        with self._transaction():
             _energy_measured(self.conn, {"run_id": run_id, **window})
 
     def attribute_energy(self, run_id: str) -> None:
@@ -81,7 +185,7 @@ class StoreWriter:
         Used when the energy windows arrive after the results (remote runs metered from the workstation); a local
         run's engine fills the same columns as it goes.
         """
-        with self._lock, self.conn:
+        with self._transaction():
             rows = self.conn.execute(
                 "SELECT pruner, ratio, ticket, dense_phase, ticket_epoch FROM results WHERE run_id=? AND status='ok'",
                 (run_id,),
@@ -99,6 +203,7 @@ class StoreWriter:
                     "WHERE run_id=? AND pruner=? AND ratio=?",
                     (dense, retrain, total, run_id, pruner, ratio),
                 )
+                _mark_partial_energy(self.conn, run_id, pruner, ratio)
 
     def _retrain_phase(self, run_id: str, pruner: str, ratio: float) -> str:
         """The phase a branch retrained in, as its PhaseStarted named it (phase names are the run plan's)."""
@@ -124,7 +229,7 @@ class StoreWriter:
             return
         columns = ", ".join(f"{k}=?" for k in fields)
         values = [(_json(v) if isinstance(v, (dict, list)) else v) for v in fields.values()]
-        with self._lock, self.conn:
+        with self._transaction():
             self.conn.execute(f"UPDATE runs SET {columns} WHERE id=?", (*values, run_id))
 
     def truncate_after(self, run_id: str, seq: int) -> None:
@@ -133,7 +238,7 @@ class StoreWriter:
         Resuming from a checkpoint replays the steps after it; the events those steps emitted before the crash must
         go, or the store would hold them twice with different numbers.
         """
-        with self._lock, self.conn:
+        with self._transaction():
             self.conn.execute("DELETE FROM events WHERE run_id=? AND seq>?", (run_id, seq))
             for table in PROJECTION_TABLES:
                 self.conn.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
@@ -329,17 +434,51 @@ def _evaluated(conn: sqlite3.Connection, p: Payload) -> None:
          p["dense_training_flops"], p["retrain_training_flops"], p["total_training_flops"], p["params"], p["flops"],
          p.get("sparse_flops"), p.get("dense_energy_j"), p.get("retrain_energy_j"), p.get("total_energy_j")),
     )
+    _mark_partial_energy(conn, p["run_id"], p["pruner"], p["ratio"])
+
+
+#: A window whose event does not say (a remote run metered from here) is partial below this sample coverage.
+DEFAULT_MIN_COVERAGE = 0.8
 
 
 @_projects("energy_measured")
 def _energy_measured(conn: sqlite3.Connection, p: Payload) -> None:
+    coverage = p.get("coverage")
+    if coverage is None:
+        coverage = (p.get("provenance") or {}).get("coverage")
+    partial = p.get("partial")
+    if partial is None:
+        partial = p.get("joules") is not None and coverage is not None and coverage < DEFAULT_MIN_COVERAGE
     conn.execute(
         """INSERT INTO energy(run_id, window, phase, epoch, t0, t1, joules, mean_power_w, idle_power_w, net_joules,
-           provenance, why) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+           provenance, why, coverage, partial) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
         (p["run_id"], p["window"], p["phase"], p.get("epoch"), p["t0"], p["t1"], p.get("joules"),
          p.get("mean_power_w"), p.get("idle_power_w"), p.get("net_joules"), _json(p.get("provenance", {})),
-         p.get("why")),
+         p.get("why"), coverage, int(bool(partial))),
     )
+
+
+def _mark_partial_energy(conn: sqlite3.Connection, run_id: str, pruner: str, ratio: float) -> None:
+    """A result's energy totals are partial when any epoch window they add up is: its dense phase up to the ticket
+    epoch, and its retraining phase (found by pruner and ratio in ``phases``, so no phase name is spelt here)."""
+    row = conn.execute("SELECT dense_phase, ticket_epoch, ticket FROM results WHERE run_id=? AND pruner=? AND ratio=?",
+                       (run_id, pruner, ratio)).fetchone()
+    if row is None:
+        return
+    dense_phase, ticket_epoch, ticket = row
+    found = []
+    if ticket != "init":
+        found += conn.execute(
+            "SELECT partial, coverage FROM energy WHERE run_id=? AND window='epoch' AND phase=? AND epoch<=?",
+            (run_id, dense_phase or "dense", ticket_epoch if ticket_epoch is not None else 1 << 30)).fetchall()
+    if pruner != "dense":
+        found += conn.execute(
+            "SELECT e.partial, e.coverage FROM energy e JOIN phases p ON p.run_id=e.run_id AND p.phase=e.phase "
+            "WHERE e.run_id=? AND e.window='epoch' AND p.kind='retrain' AND p.pruner=? AND p.ratio=?",
+            (run_id, pruner, ratio)).fetchall()
+    coverages = [c for _, c in found if c is not None]
+    conn.execute("UPDATE results SET energy_partial=?, energy_coverage=? WHERE run_id=? AND pruner=? AND ratio=?",
+                 (int(any(flag for flag, _ in found)), min(coverages) if coverages else None, run_id, pruner, ratio))
 
 
 def now() -> float:

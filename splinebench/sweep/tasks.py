@@ -223,7 +223,7 @@ def _run(key: str, kind: str, profile_data: dict[str, Any], storage: Storage, th
         changes["device"] = device
     profile = profile_from_dict({**profile_data, **changes})
     bus = EventBus(key, start_seq=state.seq if state else 0)
-    bus.subscribe(log)
+    bus.subscribe(log, required=True)  # the task's record: an event it cannot take stops the task
     bus.subscribe(_live(key, progress))
     pipe = TaskPipeline(profile, key, task_dir, bus, resume=state, task_key=key, storage=storage, log=log,
                         progress=progress)

@@ -259,3 +259,18 @@ def test_the_runs_table_names_the_training_and_test_images_each_run_used(tmp_pat
     table = runs_table(_settings(store, "run-a", "run-b"))
     assert table.cell("run-a", "images (train/test)").text == "10,000/5,000"
     assert table.cell("run-b", "images (train/test)").text == "all/all"
+
+
+def test_an_energy_total_that_includes_a_partial_window_is_marked_in_table2(tmp_path):
+    import sqlite3
+
+    store = tmp_path / "s.sqlite"
+    write_run(store, "run-a", synthetic_profile(), RESULTS, energy=True)
+    db = sqlite3.connect(store)  # what the store's projection records when a window the total adds up was partial
+    db.execute("UPDATE results SET energy_partial=1, energy_coverage=0.05 WHERE pruner='spline' AND ratio=0.3")
+    db.commit()
+    db.close()
+    table = table2_comparison(_settings(store, "run-a")[0])
+    assert table.cell("spline", "cost p=30%").text == "800 J (partial) / 800G"
+    assert "(partial)" not in table.cell("spline", "cost p=50%").text
+    assert any("under-counts" in note for note in table.notes)
