@@ -225,7 +225,8 @@ def runs_attach(run_id: str, store: StoreOption = DEFAULT_STORE,
 
 @models_app.command("list")
 def models_list(pattern: Annotated[str, typer.Argument(help="Wildcard pattern, e.g. 'vgg*'.")] = "*") -> None:
-    """Models in the zoo (torchvision models as tv:NAME)."""
+    """Models in the zoo (torchvision models as tv:NAME, timm's as timm:NAME, plug-ins by their own names)."""
+    from rich.markup import escape
     from rich.table import Table
 
     from splinebench.zoo import list_models, model_info
@@ -237,6 +238,10 @@ def models_list(pattern: Annotated[str, typer.Argument(help="Wildcard pattern, e
     for name in list_models(pattern):
         meta = model_info(name).meta
         table.add_row(name, str(meta.get("family", "")), str(meta.get("description", "")))
+    from splinebench.zoo.plugins import PLUGIN_ERRORS
+
+    for name, error in sorted(PLUGIN_ERRORS.items()):  # entry points of splinebench.models that failed to load
+        table.add_row(name, "-", f"[red]failed to load: {escape(error)}[/red]")
     out.print(table)
 
 
