@@ -68,6 +68,7 @@ from splinebench.engine.training import (
     train_epoch,
 )
 from splinebench.measure.flops import TrainingFlopAccountant, density_weighted_flops, forward_cost
+from splinebench.measure.latency import compare_latency, latency_batch
 from splinebench.profiles import Profile, RetrainSettings, TrainSettings
 from splinebench.prune import (
     PruneContext,
@@ -309,7 +310,7 @@ class Pipeline:
                 dense_training_flops=accountant.total,
                 retrain_training_flops=0.0, total_training_flops=accountant.total, params=self.dense_cost.params,
                 flops=self.dense_cost.flops, dense_energy_j=_sum(result.epoch_energy[1:]), retrain_energy_j=None,
-                total_energy_j=_sum(result.epoch_energy[1:]),
+                total_energy_j=_sum(result.epoch_energy[1:]), **self._latency(model),
             )
         self.state["done"][phase] = result
         self.state["current"] = None
@@ -480,8 +481,21 @@ class Pipeline:
             total_training_flops=dense_flops + accountant.total, params=info["params"], flops=info["flops"],
             sparse_flops=info["sparse_flops"], dense_energy_j=dense_energy, retrain_energy_j=retrain_energy,
             total_energy_j=None if retrain_energy is None else (dense_energy or 0.0) + retrain_energy,
+            **self._latency(model),
         )
         self.state["current"] = None
+
+    def _latency(self, model: nn.Module) -> dict[str, Any]:
+        """Measured latency of ``model`` against a freshly built dense twin on the run's device (the dense row:
+        against itself, which shows the measurement's own noise around 1.0x); nothing when [latency] is off."""
+        settings = self.profile.latency
+        if not settings.enabled:
+            return {}
+        with torch.random.fork_rng(devices=[]):  # building the twin must not move the run's random stream
+            dense = self._new_model()
+        comparison = compare_latency(dense, model, latency_batch(self.example, settings.batch),
+                                     repeats=settings.repeats, warmup=settings.warmup)
+        return comparison.event_fields()
 
     def _save_pruned(self, phase: str, model: nn.Module, info: dict[str, Any]) -> None:
         """The retrained model as (registry name, pruning history, masks, state_dict): no pickled class needed."""
