@@ -287,6 +287,7 @@ def _mount() -> None:
     """Commands that live in their own modules (each imports its heavy parts only when it runs)."""
     from splinebench.cli.energy import energy_app
     from splinebench.cli.energy_measure import measure_command
+    from splinebench.cli.export import export_model_command
     from splinebench.cli.report import partition_command, report_command
     from splinebench.cli.sweep import sweep_command
     from splinebench.cli.tui import tui_command
@@ -297,6 +298,7 @@ def _mount() -> None:
     app.command("sweep")(sweep_command)
     app.command("report")(report_command)
     app.command("partition")(partition_command)
+    app.command("export-model")(export_model_command)
 
 
 _mount()

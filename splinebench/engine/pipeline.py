@@ -504,7 +504,7 @@ class Pipeline:
              "num_classes": self.bundle.num_classes, "in_channels": self.bundle.in_channels,
              "example_shape": list(self.example.shape), **info["structure"],
              "state_dict": checkpoints.cpu_state(model)},
-            self.run_dir / "models" / f"{_slug(phase.removeprefix('retrain:'))}.pt",
+            checkpoints.pruned_model_path(self.run_dir, phase),
         )
 
     # -- checkpoints -------------------------------------------------------------------------------------------
