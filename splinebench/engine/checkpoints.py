@@ -61,8 +61,9 @@ def build_saved_model(saved: dict[str, Any]) -> torch.nn.Module:
     from splinebench.prune import rebuild_structure
     from splinebench.zoo import create_model
 
+    # input_shape: a model built for one image size (a timm ViT) gets the size it was trained at, as in the run
     model = create_model(saved["model"], num_classes=saved["num_classes"], in_channels=saved["in_channels"],
-                         **saved.get("options", {}))
+                         input_shape=list(saved["example_shape"][1:]), **saved.get("options", {}))
     rebuild_structure(model, torch.zeros(saved["example_shape"]), saved.get("history") or [], saved.get("masks"))
     model.load_state_dict(saved["state_dict"])
     return model.eval()

@@ -79,6 +79,7 @@ from splinebench.prune import (
     weight_density,
 )
 from splinebench.spline import canvas_probe
+from splinebench.spline.activations import NotASplineError, require_spline
 from splinebench.zoo import create_model
 
 
@@ -177,6 +178,8 @@ class Pipeline:
         self.train = BatchSource(self.bundle.train, p.data.batch_size, self.device, p.data.num_workers)
         self.test = BatchSource(self.bundle.test, p.data.test_batch_size, self.device, p.data.num_workers)
         self.model = self._new_model()
+        if p.partition.enabled:
+            _require_spline_for_tracking(self.model, p.model.name)
         self.init_state = checkpoints.cpu_state(self.model)
         init_file = self.run_dir / "tickets" / "init.pt"
         if not init_file.is_file():
@@ -392,7 +395,7 @@ class Pipeline:
             example_input=self.example, batches=self._calibration_batches, init_state=self.init_state,
             device=self.device, seed=self.seed, num_classes=self.bundle.num_classes,
             prunable=[layer.name for layer in prunable_layers(model, self.example) if layer.independent],
-            hook=branch.hook,
+            hook=branch.hook, model_name=self.profile.model.name,
         )
         if branch.hook is not None and dense.hook_states.get(branch.hook.detector or branch.hook.key):
             branch.hook.load_state_dict(dense.hook_states[branch.hook.detector or branch.hook.key])
@@ -543,6 +546,15 @@ class Pipeline:
     def after_checkpoint(self) -> None:
         """Runs after the resume state is written (a sweep task publishes its files and honours a hold here);
         ``self.state["current"]`` is the phase and epoch just saved, or None between phases."""
+
+
+def _require_spline_for_tracking(model: nn.Module, name: str) -> None:
+    """Refuse partition tracking of a non-ReLU net before anything is recorded, saying how to run it anyway."""
+    try:
+        require_spline(model, "partition tracking", name)
+    except NotASplineError as error:
+        raise NotASplineError(f"{error}. Set partition.enabled = false to train it with the structured baselines "
+                              "(spline pruning and the spline EB need a ReLU net)") from None
 
 
 def _reinitialise(model: nn.Module, seed: int) -> None:

@@ -51,6 +51,7 @@ def prunable_layers(
     graph = graph or build_graph(model, example_input)
     ignored = set(output_layers(model))
     names = {m: n for n, m in model.named_modules()}
+    attention = {n for n, m in model.named_modules() if isinstance(getattr(m, "num_heads", None), int)}
     layers: list[PrunableLayer] = []
     for name, module in model.named_modules():
         if not isinstance(module, PRUNABLE_TYPES) or name in ignored or module not in graph.module2node:
@@ -58,6 +59,10 @@ def prunable_layers(
         units = module.out_channels if isinstance(module, nn.Conv2d) else module.out_features
         if isinstance(module, nn.Conv2d) and module.groups > 1:
             layers.append(PrunableLayer(name, module, units, None, False, "grouped/depthwise conv"))
+            continue
+        if isinstance(module, nn.Linear) and name.rpartition(".")[0] in attention:
+            # q/k/v are reshaped into heads; removing single units breaks that layout
+            layers.append(PrunableLayer(name, module, units, None, False, "attention projection (heads kept)"))
             continue
         group = graph.get_pruning_group(module, _out_pruning_fn(module), [0])
         outputs, norms = [], []
