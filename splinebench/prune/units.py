@@ -72,14 +72,16 @@ def prunable_layers(
                 outputs.append(target)
             if isinstance(target, NORM_TYPES):
                 norms.append(target)
+        # the BN of *this* layer's outputs; a BN over a concatenation (DenseNet's next norm1) has more features
+        own = [n for n in norms if n.num_features == units]
         coupled = [names.get(m, "?") for m in outputs if m is not module]
         if any(names.get(m) in ignored for m in outputs):
             layers.append(PrunableLayer(name, module, units, None, False, "coupled with the classifier"))
         elif coupled:
             reason = f"coupled group (residual width kept): {', '.join(sorted(coupled)[:3])}"
-            layers.append(PrunableLayer(name, module, units, norms[0] if norms else None, False, reason))
+            layers.append(PrunableLayer(name, module, units, own[0] if own else None, False, reason))
         else:
-            layers.append(PrunableLayer(name, module, units, norms[0] if len(norms) == 1 else None, True))
+            layers.append(PrunableLayer(name, module, units, own[0] if len(own) == 1 else None, True))
     return layers
 
 
