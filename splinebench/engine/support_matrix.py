@@ -32,6 +32,7 @@ from splinebench.spline import EarlyBirdDetector, PartitionTracker, partition_di
 from splinebench.spline.activations import NotASplineError, non_spline_activations, require_spline
 from splinebench.zoo import create_model
 
+_NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
 STRUCTURED_BASELINES = ("ns", "eb-mask", "thinet", "l1-norm", "random")
 PRUNING = ("spline:layerwise", "spline:global", *STRUCTURED_BASELINES)
 CAPABILITIES = ("codes", "eb", *PRUNING, "export")
@@ -213,11 +214,19 @@ def check_model(spec: MatrixModel, ratio: float = 0.5, batch: int = 4, seed: int
         cells["export"] = Cell("fails", "nothing pruned", "no pruner produced a model to export")
     else:
         cells["export"] = _run(lambda: _export(spec, exportable[0], exportable[1], example, num_classes, onnx))
-    kinds = sorted({kind for _, kind in non_spline_activations(model)} |
-                   {type(m).__name__ for m in model.modules() if isinstance(m, nn.ReLU | nn.LeakyReLU)})
-    norms = sorted({type(m).__name__ for m in model.modules() if "Norm" in type(m).__name__})
-    return ModelRow(spec, sum(p.numel() for p in model.parameters()), ", ".join(kinds + norms), cells,
+    return ModelRow(spec, sum(p.numel() for p in model.parameters()), describe_units(model), cells,
                     time.time() - t0)
+
+
+def activation_kinds(model: nn.Module) -> list[str]:
+    return sorted({kind for _, kind in non_spline_activations(model)} |
+                  {type(m).__name__ for m in model.modules() if isinstance(m, nn.ReLU | nn.LeakyReLU)})
+
+
+def describe_units(model: nn.Module) -> str:
+    """"ReLU, BatchNorm2d": the activation and normalisation classes of the model."""
+    norms = sorted({type(m).__name__ for m in model.modules() if isinstance(m, _NORMS)})
+    return ", ".join(activation_kinds(model) + norms)
 
 
 def find_model(label_or_name: str) -> MatrixModel:
