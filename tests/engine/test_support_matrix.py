@@ -14,7 +14,7 @@ from splinebench.engine.support_matrix import CAPABILITIES, MATRIX_MODELS, PRUNI
 
 pytest.importorskip("timm")
 DOC = Path(__file__).resolve().parents[2] / "docs" / "support-matrix.md"
-FAST = {"ViT-tiny", "PreResNet-20"}  # a refusing transformer and a residual ReLU net: both paths, in ~1 minute
+FAST = {"ViT-tiny", "PreResNet-20", "VGG-16-BN"}  # a refusing transformer, a residual and a plain ReLU net
 
 
 @pytest.fixture(scope="module")
