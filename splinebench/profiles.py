@@ -187,6 +187,15 @@ class PruneSettings(_Strict):
         return self
 
 
+class LatencySettings(_Strict):
+    """Measured inference latency of every result against the dense model (measure.latency)."""
+
+    enabled: bool = True
+    batch: int = Field(32, ge=1)  # inputs per timed call
+    repeats: int = Field(5, ge=1)  # alternating dense/pruned rounds: the median and IQR come from these
+    warmup: int = Field(2, ge=0)  # untimed calls per model first
+
+
 class Profile(_Strict):
     name: str = "unnamed"
     description: str = ""
@@ -203,6 +212,7 @@ class Profile(_Strict):
     early_bird: EarlyBirdSettings = Field(default_factory=EarlyBirdSettings)
     prune: PruneSettings = Field(default_factory=PruneSettings)
     retrain: RetrainSettings = Field(default_factory=RetrainSettings)
+    latency: LatencySettings = Field(default_factory=LatencySettings)
     remote: str | None = None
     remote_cmd: str = "splinebench"
     sweep: dict[str, Any] = Field(default_factory=dict)

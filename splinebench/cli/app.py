@@ -333,7 +333,8 @@ def runs_attach(run_id: Annotated[str, typer.Argument(help="Run id, or any part 
 
 @models_app.command("list")
 def models_list(pattern: Annotated[str, typer.Argument(help="Wildcard pattern, e.g. 'vgg*'.")] = "*") -> None:
-    """Models in the zoo (torchvision models as tv:NAME)."""
+    """Models in the zoo (torchvision models as tv:NAME, timm's as timm:NAME, plug-ins by their own names)."""
+    from rich.markup import escape
     from rich.table import Table
 
     from splinebench.zoo import list_models, model_info
@@ -345,6 +346,10 @@ def models_list(pattern: Annotated[str, typer.Argument(help="Wildcard pattern, e
     for name in list_models(pattern):
         meta = model_info(name).meta
         table.add_row(name, str(meta.get("family", "")), str(meta.get("description", "")))
+    from splinebench.zoo.plugins import PLUGIN_ERRORS
+
+    for name, error in sorted(PLUGIN_ERRORS.items()):  # entry points of splinebench.models that failed to load
+        table.add_row(name, "-", f"[red]failed to load: {escape(error)}[/red]")
     out.print(table)
 
 
@@ -390,6 +395,7 @@ def _mount() -> None:
     """Commands that live in their own modules (each imports its heavy parts only when it runs)."""
     from splinebench.cli.energy import energy_app
     from splinebench.cli.energy_measure import measure_command
+    from splinebench.cli.export import export_model_command
     from splinebench.cli.report import partition_command, report_command
     from splinebench.cli.sweep import sweep_command
     from splinebench.cli.tui import tui_command
@@ -400,6 +406,7 @@ def _mount() -> None:
     app.command("sweep")(sweep_command)
     app.command("report")(report_command)
     app.command("partition")(partition_command)
+    app.command("export-model")(export_model_command)
 
 
 _mount()

@@ -129,14 +129,33 @@ def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
-def load_pruned_model(path: Path) -> torch.nn.Module:
-    """Rebuild a pruned, retrained model saved by a run: constructor + pruning history + masks + weights."""
+def pruned_model_path(run_dir: Path, phase: str) -> Path:
+    """Where a run recorded before the run plan kept the retrained model of ``retrain:<label>@<ratio>`` (newer runs:
+    the plan's ``model_file``, which RunStarted carries)."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in phase.removeprefix("retrain:"))
+    return Path(run_dir) / "models" / f"{name}.pt"
+
+
+def load_saved_model(path: Path) -> dict[str, Any]:
+    """A saved pruned model's dict, read with ``weights_only=True``: names, lists, numbers and tensors only, so a
+    file someone else exported can be loaded without running its pickled code."""
+    return torch.load(Path(path), map_location="cpu", weights_only=True)
+
+
+def build_saved_model(saved: dict[str, Any]) -> torch.nn.Module:
+    """The model of a saved dict: registry constructor, pruning history and masks replayed, weights loaded."""
     from splinebench.prune import rebuild_structure
     from splinebench.zoo import create_model
 
-    saved = load(Path(path))
+    # input_shape: a model built for one image size (a timm ViT) gets the size it was trained at, as in the run
     model = create_model(saved["model"], num_classes=saved["num_classes"], in_channels=saved["in_channels"],
-                         **saved.get("options", {}))
+                         input_shape=list(saved["example_shape"][1:]), **saved.get("options", {}))
     rebuild_structure(model, torch.zeros(saved["example_shape"]), saved.get("history") or [], saved.get("masks"))
     model.load_state_dict(saved["state_dict"])
     return model.eval()
+
+
+def load_pruned_model(path: Path) -> torch.nn.Module:
+    """Rebuild a pruned, retrained model saved by a run (or exported): constructor + history + masks + weights."""
+    return build_saved_model(load_saved_model(Path(path)))
+

@@ -250,6 +250,15 @@ class Evaluated(Event):
     retrain_energy_j: float | None = None
     total_energy_j: float | None = None
     phase: str = ""  # the branch's phase in the run plan (the dense phase for the "dense" result)
+    # measured inference latency on the run's device (measure.latency), None when [latency] is off: ms per batch
+    latency_ms: float | None = None  # median over rounds; pruned model (dense row: the dense model)
+    latency_iqr_ms: float | None = None
+    dense_latency_ms: float | None = None
+    speedup: float | None = None  # median of per-round dense / pruned latency ratios
+    speedup_iqr: float | None = None
+    latency_batch: int | None = None
+    latency_repeats: int | None = None
+    latency_method: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -70,6 +70,7 @@ from splinebench.engine.training import (
 )
 from splinebench.errors import RunAbortedError
 from splinebench.measure.flops import TrainingFlopAccountant, density_weighted_flops, forward_cost
+from splinebench.measure.latency import compare_latency, latency_batch
 from splinebench.profiles import Profile, TrainSettings
 from splinebench.prune import (
     PruneContext,
@@ -79,6 +80,7 @@ from splinebench.prune import (
     weight_density,
 )
 from splinebench.spline import canvas_probe
+from splinebench.spline.activations import NotASplineError, require_spline
 from splinebench.zoo import create_model
 
 
@@ -176,6 +178,8 @@ class Pipeline:
         self.train = BatchSource(self.bundle.train, p.data.batch_size, self.device, p.data.num_workers)
         self.test = BatchSource(self.bundle.test, p.data.test_batch_size, self.device, p.data.num_workers)
         self.model = self._new_model()
+        if p.partition.enabled:
+            _require_spline_for_tracking(self.model, p.model.name)
         self.init_state = checkpoints.cpu_state(self.model)
         init_file = self.run_dir / INIT_TICKET
         if not init_file.is_file():
@@ -268,7 +272,7 @@ class Pipeline:
                 dense_training_flops=training.flops.total,
                 retrain_training_flops=0.0, total_training_flops=training.flops.total, params=self.dense_cost.params,
                 flops=self.dense_cost.flops, dense_energy_j=_sum(result.epoch_energy[1:]), retrain_energy_j=None,
-                total_energy_j=_sum(result.epoch_energy[1:]),
+                total_energy_j=_sum(result.epoch_energy[1:]), **self._latency(model),
             )
         self.state.dense[phase] = result
         self.state.current = None
@@ -358,7 +362,7 @@ class Pipeline:
             example_input=self.example, batches=self._calibration_batches, init_state=self.init_state,
             device=self.device, seed=self.seed, num_classes=self.bundle.num_classes,
             prunable=[layer.name for layer in prunable_layers(model, self.example) if layer.independent],
-            hook=branch.hook,
+            hook=branch.hook, model_name=self.profile.model.name,
         )
         if branch.hook is not None and dense.hook_states.get(branch.hook.detector or branch.hook.key):
             branch.hook.load_state_dict(dense.hook_states[branch.hook.detector or branch.hook.key])
@@ -430,8 +434,21 @@ class Pipeline:
             total_training_flops=dense_flops + accountant.total, params=info["params"], flops=info["flops"],
             sparse_flops=info["sparse_flops"], dense_energy_j=dense_energy, retrain_energy_j=retrain_energy,
             total_energy_j=None if retrain_energy is None else (dense_energy or 0.0) + retrain_energy,
+            **self._latency(model),
         )
         self.state.current = None
+
+    def _latency(self, model: nn.Module) -> dict[str, Any]:
+        """Measured latency of ``model`` against a freshly built dense twin on the run's device (the dense row:
+        against itself, which shows the measurement's own noise around 1.0x); nothing when [latency] is off."""
+        settings = self.profile.latency
+        if not settings.enabled:
+            return {}
+        with torch.random.fork_rng(devices=[]):  # building the twin must not move the run's random stream
+            dense = self._new_model()
+        comparison = compare_latency(dense, model, latency_batch(self.example, settings.batch),
+                                     repeats=settings.repeats, warmup=settings.warmup)
+        return comparison.event_fields()
 
     def _save_pruned(self, run: BranchRun, model: nn.Module, info: dict[str, Any]) -> None:
         """The retrained model as (registry name, pruning history, masks, state_dict): no pickled class needed."""
@@ -469,6 +486,15 @@ class Pipeline:
     def after_checkpoint(self) -> None:
         """Runs after the resume state is written (a sweep task publishes its files and honours a hold here);
         ``self.state.current`` is the phase and epoch just saved, or None between phases."""
+
+
+def _require_spline_for_tracking(model: nn.Module, name: str) -> None:
+    """Refuse partition tracking of a non-ReLU net before anything is recorded, saying how to run it anyway."""
+    try:
+        require_spline(model, "partition tracking", name)
+    except NotASplineError as error:
+        raise NotASplineError(f"{error}. Set partition.enabled = false to train it with the structured baselines "
+                              "(spline pruning and the spline EB need a ReLU net)") from None
 
 
 def _reinitialise(model: nn.Module, seed: int) -> None:

@@ -41,6 +41,7 @@ class PruneContext:
     prunable: list[str] = field(default_factory=list)  # module names the applier can prune independently
     ignored: list[str] = field(default_factory=list)  # module names that must keep their width (the classifier)
     hook: TrainingHook | None = None  # this pruner's own training hook, after dense training
+    model_name: str = "the model"  # the registry name, for messages (e.g. a refusal naming the activation)
 
 
 class TrainingHook:

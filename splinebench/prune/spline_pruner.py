@@ -5,7 +5,8 @@ slope and bias), so that rho acts on a real bias even in bias-free conv nets. ``
 ratio in every independent layer (Table 1); ``scope="global"`` projects units to a common dimension (PCA, or factor
 analysis, Appendix C; ``dim``: "smallest" filter size, an int, or "none") and ranks removals across layers for
 one global ratio (Table 2). Layers coupled through a residual stream keep their width (``keep_residual_width``, the
-early-bird code's behaviour) and are reported as such.
+early-bird code's behaviour) and are reported as such. A net with GELU/SiLU/ReLU6... units is refused with an error
+naming the activation (``spline.activations``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from splinebench.prune.interface import PruneContext, Pruner
 from splinebench.prune.plan import Plan
 from splinebench.prune.units import prunable_layers, unit_vectors
 from splinebench.spline import check_dim, effective_affine, global_plan, layerwise_plan, resolve_dimension
+from splinebench.spline.activations import require_spline
 
 
 class SplinePruner(Pruner):
@@ -43,6 +45,7 @@ class SplinePruner(Pruner):
         self.min_keep_fraction, self.victim = min_keep_fraction, victim
 
     def plan(self, model: nn.Module, ratio: float, ctx: PruneContext) -> Plan:
+        require_spline(model, "spline pruning", ctx.model_name)  # Eq. 2 is defined for (leaky-)ReLU units only
         units = {}
         for layer in prunable_layers(model, ctx.example_input):
             if not layer.independent:

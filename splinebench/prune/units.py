@@ -51,6 +51,7 @@ def prunable_layers(
     graph = graph or build_graph(model, example_input)
     ignored = set(output_layers(model))
     names = {m: n for n, m in model.named_modules()}
+    attention = {n for n, m in model.named_modules() if isinstance(getattr(m, "num_heads", None), int)}
     layers: list[PrunableLayer] = []
     for name, module in model.named_modules():
         if not isinstance(module, PRUNABLE_TYPES) or name in ignored or module not in graph.module2node:
@@ -58,6 +59,10 @@ def prunable_layers(
         units = module.out_channels if isinstance(module, nn.Conv2d) else module.out_features
         if isinstance(module, nn.Conv2d) and module.groups > 1:
             layers.append(PrunableLayer(name, module, units, None, False, "grouped/depthwise conv"))
+            continue
+        if isinstance(module, nn.Linear) and name.rpartition(".")[0] in attention:
+            # q/k/v are reshaped into heads; removing single units breaks that layout
+            layers.append(PrunableLayer(name, module, units, None, False, "attention projection (heads kept)"))
             continue
         group = graph.get_pruning_group(module, _out_pruning_fn(module), [0])
         outputs, norms = [], []
@@ -67,14 +72,16 @@ def prunable_layers(
                 outputs.append(target)
             if isinstance(target, NORM_TYPES):
                 norms.append(target)
+        # the BN of *this* layer's outputs; a BN over a concatenation (DenseNet's next norm1) has more features
+        own = [n for n in norms if n.num_features == units]
         coupled = [names.get(m, "?") for m in outputs if m is not module]
         if any(names.get(m) in ignored for m in outputs):
             layers.append(PrunableLayer(name, module, units, None, False, "coupled with the classifier"))
         elif coupled:
             reason = f"coupled group (residual width kept): {', '.join(sorted(coupled)[:3])}"
-            layers.append(PrunableLayer(name, module, units, norms[0] if norms else None, False, reason))
+            layers.append(PrunableLayer(name, module, units, own[0] if own else None, False, reason))
         else:
-            layers.append(PrunableLayer(name, module, units, norms[0] if len(norms) == 1 else None, True))
+            layers.append(PrunableLayer(name, module, units, own[0] if len(own) == 1 else None, True))
     return layers
 
 

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from splinebench.spline._model import EvalMode, model_device
+from splinebench.spline.activations import require_spline
 
 #: Module types whose inputs are recorded. LeakyReLU has the same kink at 0 (Appendix N).
 TRACKED_ACTIVATIONS: tuple[type[nn.Module], ...] = (nn.ReLU, nn.LeakyReLU)
@@ -154,6 +155,7 @@ class PartitionTracker:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if isinstance(layers, str):
             layers = (layers,)
+        require_spline(model, "partition tracking")  # codes of a GELU/SiLU net's few ReLUs would mislead
         self.model = model
         self.probe_inputs = probe_inputs
         self.batch_size = batch_size

@@ -138,6 +138,17 @@ MIGRATIONS: list[str] = [
     ALTER TABLE results ADD COLUMN energy_partial INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE results ADD COLUMN energy_coverage REAL;
     """,
+    # 4: measured inference latency and speed-up against the dense model, per result (ms per batch)
+    """
+    ALTER TABLE results ADD COLUMN latency_ms REAL;
+    ALTER TABLE results ADD COLUMN latency_iqr_ms REAL;
+    ALTER TABLE results ADD COLUMN dense_latency_ms REAL;
+    ALTER TABLE results ADD COLUMN speedup REAL;
+    ALTER TABLE results ADD COLUMN speedup_iqr REAL;
+    ALTER TABLE results ADD COLUMN latency_batch INTEGER;
+    ALTER TABLE results ADD COLUMN latency_repeats INTEGER;
+    ALTER TABLE results ADD COLUMN latency_method TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -427,18 +427,24 @@ def _evaluated(conn: sqlite3.Connection, p: Payload) -> None:
     conn.execute(
         """INSERT OR REPLACE INTO results(run_id, pruner, ratio, status, accuracy, loss, ticket, eb_epoch,
            dense_phase, ticket_epoch, dense_training_flops, retrain_training_flops, total_training_flops, params,
-           flops, sparse_flops, dense_energy_j, retrain_energy_j, total_energy_j)
-           VALUES (?,?,?,'ok',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+           flops, sparse_flops, dense_energy_j, retrain_energy_j, total_energy_j, latency_ms, latency_iqr_ms,
+           dense_latency_ms, speedup, speedup_iqr, latency_batch, latency_repeats, latency_method)
+           VALUES (?,?,?,'ok',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
         (p["run_id"], p["pruner"], p["ratio"], p["accuracy"], p["loss"], p["ticket"], p.get("eb_epoch"),
          p.get("dense_phase", "dense"), p.get("ticket_epoch"),
          p["dense_training_flops"], p["retrain_training_flops"], p["total_training_flops"], p["params"], p["flops"],
-         p.get("sparse_flops"), p.get("dense_energy_j"), p.get("retrain_energy_j"), p.get("total_energy_j")),
+         p.get("sparse_flops"), p.get("dense_energy_j"), p.get("retrain_energy_j"), p.get("total_energy_j"),
+         *(p.get(key) for key in _LATENCY_KEYS)),
     )
     _mark_partial_energy(conn, p["run_id"], p["pruner"], p["ratio"])
 
 
 #: A window whose event does not say (a remote run metered from here) is partial below this sample coverage.
 DEFAULT_MIN_COVERAGE = 0.8
+
+
+_LATENCY_KEYS = ("latency_ms", "latency_iqr_ms", "dense_latency_ms", "speedup", "speedup_iqr", "latency_batch",
+                 "latency_repeats", "latency_method")
 
 
 @_projects("energy_measured")

@@ -11,7 +11,15 @@ pre-activation (BN output) a hook may have kept a reference to.
 
 from __future__ import annotations
 
-from splinebench.zoo import convnet, fcnet, preresnet, torchvision_models, vgg  # noqa: F401  (they register)
+from splinebench.zoo import (  # noqa: F401  (they register)
+    convnet,
+    fcnet,
+    plugins,
+    preresnet,
+    timm_models,
+    torchvision_models,
+    vgg,
+)
 from splinebench.zoo.catalog import MODELS, create_model, list_models, model_info, register_model
 
 __all__ = ["MODELS", "create_model", "list_models", "model_info", "register_model"]

@@ -3,7 +3,8 @@
 A factory is a plain function ``factory(num_classes, in_channels, **kwargs) -> nn.Module``. Channel counts
 always come from the dataset, so the same name builds a 10-class 1-channel net for Fashion-MNIST and a
 100-class RGB one for CIFAR-100. The torchvision classifiers join the registry lazily under ``tv:<name>`` on
-the first lookup.
+the first lookup, timm's under ``timm:<name>`` when a name or pattern asks for that prefix (importing timm takes
+seconds), and other packages' models through the ``splinebench.models`` entry-point group (``zoo.plugins``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ ModelFactory = Callable[..., nn.Module]
 
 MODELS: Registry[ModelFactory] = Registry("model")
 
-# Set by splinebench.zoo.torchvision_models at import; called before every lookup so `tv:*` names exist.
-_lazy_registrars: list[Callable[[], None]] = []
+# (prefix, registrar): set by splinebench.zoo.torchvision_models, timm_models and plugins at import. A registrar
+# without a prefix runs before every listing and unknown-name lookup; one with a prefix only when the name or pattern
+# could start with it, so `vgg*` never pays for importing timm.
+_lazy_registrars: list[tuple[str | None, Callable[[], None]]] = []
 
 
 def register_model(
@@ -52,27 +55,50 @@ def register_model(
     )
 
 
-def add_lazy_registrar(registrar: Callable[[], None]) -> None:
-    """Run ``registrar`` (idempotent) before listings and lookups; for names discovered at run time."""
-    _lazy_registrars.append(registrar)
+def add_lazy_registrar(registrar: Callable[[], None], prefix: str | None = None) -> None:
+    """Run ``registrar`` (idempotent) before listings and lookups; for names discovered at run time.
+
+    With a ``prefix`` (``"timm:"``) it runs only for names and patterns that can start with it; if it raises
+    ``ModuleNotFoundError`` (an optional extra that is not installed), an explicit request for that prefix gets a
+    :class:`BadInputError` saying what to install, and every other listing simply goes without those names.
+    """
+    _lazy_registrars.append((prefix, registrar))
 
 
-def _complete_registry() -> None:
-    for registrar in _lazy_registrars:
-        registrar()
+def _complete_registry(head: str | None = None) -> None:
+    """Run the registrars that may add names starting with ``head`` (None: every one)."""
+    for prefix, registrar in _lazy_registrars:
+        if prefix is not None and head is not None and not (head.startswith(prefix) or prefix.startswith(head)):
+            continue
+        try:
+            registrar()
+        except ModuleNotFoundError as error:
+            if prefix is not None and head is not None and head.startswith(prefix):
+                family = prefix.rstrip(":")
+                raise BadInputError(
+                    f"models {head!r}... need the optional package {error.name!r}: "
+                    f"pip install 'splinebench[{family}]' (scripts/install does)"
+                ) from None
+
+
+def _literal_head(pattern: str) -> str:
+    """The part of a shell-style pattern before its first wildcard (``"timm:res"`` of ``"timm:res*"``)."""
+    for i, char in enumerate(pattern):
+        if char in "*?[":
+            return pattern[:i]
+    return pattern
 
 
 def list_models(pattern: str = "*") -> list[str]:
     """Registered model names matching the shell-style ``pattern`` (``"vgg*"``, ``"tv:resnet*"``), sorted."""
-    if pattern[:1] in ("*", "?", "[", "t"):  # could match a lazily registered "tv:" name
-        _complete_registry()
+    _complete_registry(_literal_head(pattern))
     return MODELS.names(pattern)
 
 
 def model_info(name: str) -> Entry[ModelFactory]:
     """The entry of ``name``; ``entry.meta`` holds family, input_kind, description, min_input_size."""
-    if name not in MODELS:  # a lazily registered name, or an unknown one that deserves suggestions from all
-        _complete_registry()
+    if name not in MODELS:  # a lazily registered name, or an unknown one that deserves suggestions
+        _complete_registry(name)
     return MODELS.entry(name)
 
 
@@ -114,6 +140,9 @@ def _check_input_shape(
             raise BadInputError(
                 f"model {entry.name!r}: in_channels={in_channels} but the dataset's images have {shape[0]}"
             )
+        size_option = entry.meta.get("input_size_option")  # a model built for one image size (a ViT)
+        if size_option and size_option not in kwargs:
+            kwargs = {**kwargs, size_option: tuple(shape[1:])}
         smallest = entry.meta.get("min_input_size", 1)
         if min(shape[1:]) < smallest:
             raise BadInputError(

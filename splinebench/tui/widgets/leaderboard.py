@@ -2,8 +2,8 @@
 ``splinebench.report.tables.result_grid``.
 
 Rows are the dense model and each pruner; per ratio, the retrain accuracy, the total training MACs (fvcore)
-and, when the run had a meter, the energy. The best of each column (highest accuracy, lowest cost) is
-highlighted.
+and, when the run had a meter, the energy; when it timed inference, the measured speed-up against the dense model.
+The best of each column (highest accuracy, lowest cost) is highlighted.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from splinebench.report.tables import FLOP_UNIT, ResultGrid, format_energy, format_macs
+from splinebench.report.tables import FLOP_UNIT, ResultGrid, format_energy, format_macs, format_speedup
 
 BEST = "bold black on green"
 
@@ -23,6 +23,8 @@ def leaderboard_rows(grid: ResultGrid) -> tuple[list[str], list[list[Text]]]:
     columns += [f"MACs p={q:.0%}" for q in grid.ratios]
     if grid.has_energy:
         columns += [f"energy p={q:.0%}" for q in grid.ratios]
+    if grid.has_speedup:
+        columns += [f"speed-up p={q:.0%}" for q in grid.ratios]
     best_acc = {q: grid.best(q, "accuracy") for q in grid.ratios}
     best_macs = {q: grid.best(q, "total_training_flops", highest=False) for q in grid.ratios}
     best_energy = {q: grid.best(q, "total_energy_j", highest=False) for q in grid.ratios}
@@ -35,6 +37,8 @@ def leaderboard_rows(grid: ResultGrid) -> tuple[list[str], list[list[Text]]]:
         row += [Text(format_macs(d["total_training_flops"])) for _ in grid.ratios]
         if grid.has_energy:
             row += [Text(format_energy(d.get("total_energy_j"))) for _ in grid.ratios]
+        if grid.has_speedup:
+            row += [Text(format_speedup(d)) for _ in grid.ratios]
         rows.append(row)
     for label in grid.rows:
         accs, macs, energy, tickets = [], [], [], set()
@@ -64,14 +68,17 @@ def leaderboard_rows(grid: ResultGrid) -> tuple[list[str], list[list[Text]]]:
         row = [Text(label, style="bold"), Text(", ".join(sorted(tickets)) or "-"), *accs, *macs]
         if grid.has_energy:
             row += energy
+        if grid.has_speedup:
+            row += [Text(format_speedup(grid.cells.get((label, q)))) for q in grid.ratios]
         rows.append(row)
     return columns, rows
 
 
 def caption(grid: ResultGrid) -> str:
     energy = ", energy" if grid.has_energy else ""
+    speed = ", measured speed-up vs dense" if grid.has_speedup else ""
     return (
-        f"retrain accuracy (%), total training {FLOP_UNIT}{energy} per pruning ratio p; "
+        f"retrain accuracy (%), total training {FLOP_UNIT}{energy}{speed} per pruning ratio p; "
         "best of each column highlighted"
     )
 
