@@ -130,6 +130,7 @@ class Profile(_Strict):
     seeds: list[int] = Field(default_factory=lambda: [0])
     device: Literal["cpu", "cuda", "auto"] = "auto"
     threads: int | None = None
+    deterministic: bool = False  # torch.use_deterministic_algorithms(True): an op without one fails, named
     energy: str = "none"
     checkpoint_every: int = Field(1, ge=1)
     model: ModelSettings = Field(default_factory=ModelSettings)

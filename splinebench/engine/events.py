@@ -74,6 +74,9 @@ class RunStarted(Event):
     ratios: list[float] = field(default_factory=list)
     planned_epochs: int = 0
     sweep_id: str | None = None
+    #: versions, threads, CPU model, CUDA/GPU and deterministic flags (engine.environment.fingerprint); None in
+    #: runs recorded before it existed
+    environment: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,7 +29,7 @@ from torch import nn
 
 import splinebench
 from splinebench.data import load_dataset
-from splinebench.engine import checkpoints
+from splinebench.engine import checkpoints, rng
 from splinebench.engine.branches import (
     Branch,
     branch_order,
@@ -40,6 +40,7 @@ from splinebench.engine.branches import (
     stop_detectors,
 )
 from splinebench.engine.energy_windows import EnergyWindows
+from splinebench.engine.environment import fingerprint, set_deterministic
 from splinebench.engine.events import (
     CheckpointSaved,
     DistanceMatrixRow,
@@ -60,8 +61,8 @@ from splinebench.engine.events import (
 from splinebench.engine.observers import PartitionObserver
 from splinebench.engine.training import (
     BatchSource,
+    EpochStats,
     check_forward_backward,
-    epoch_seed,
     evaluate,
     make_optimizer,
     make_scheduler,
@@ -171,6 +172,7 @@ class Pipeline:
         p = self.profile
         if p.threads:
             torch.set_num_threads(p.threads)
+        set_deterministic(p.deterministic)
         data_options = dict(p.data.options)
         self.bundle = load_dataset(p.data.name, root=p.data.root, **data_options)
         self.train = BatchSource(self.bundle.train, p.data.batch_size, self.device, p.data.num_workers)
@@ -185,11 +187,11 @@ class Pipeline:
         self.probe = self._probe()
 
     def _new_model(self) -> nn.Module:
-        torch.manual_seed(self.seed)
-        model = create_model(
-            self.profile.model.name, num_classes=self.bundle.num_classes, in_channels=self.bundle.in_channels,
-            **self.profile.model.options,
-        )
+        with rng.global_stream(self.seed, rng.MODEL_INIT, device=self.device):
+            model = create_model(
+                self.profile.model.name, num_classes=self.bundle.num_classes, in_channels=self.bundle.in_channels,
+                **self.profile.model.options,
+            )
         return model.to(self.device)
 
     def _probe(self) -> torch.Tensor:
@@ -201,12 +203,14 @@ class Pipeline:
                 y = torch.tensor([self.bundle.test[i][1] for i in range(2)])
             first = int((y != y[0]).nonzero()[0]) if bool((y != y[0]).any()) else 1
             return canvas_probe(x[0], x[first], grid=part.canvas_grid).to(self.device)
-        return self.train.first_inputs(min(part.probe_size, len(self.train)), seed=self.seed)
+        size = min(part.probe_size, len(self.train))
+        return self.train.first_inputs(size, seed=rng.stream_seed(self.seed, rng.PROBE))
 
     def _emit_start(self) -> None:
         p = self.profile
         self.bus.emit(
             RunStarted, name=p.name, profile=p.model_dump(mode="json"), versions=versions(), model=p.model.name,
+            environment=fingerprint(self.device),
             dataset=p.data.name, seed=self.seed, device=str(self.device), host=socket.gethostname(), pid=os.getpid(),
             results_dir=str(self.run_dir), pruners=[e.display for e in p.prune.pruners], ratios=p.prune.ratios,
             planned_epochs=p.train.epochs,
@@ -268,8 +272,7 @@ class Pipeline:
                 for name in names:
                     self._draw_ticket(phase, name, epoch - 1, model, result, hook.early_bird_info())
             t0 = time.time()
-            stats = train_epoch(model, optimizer, self.train.batches(True, epoch_seed(self.seed, phase, epoch)),
-                                trainer_hook.after_backward if trainer_hook else None)
+            stats = self._train_epoch(phase, epoch, model, optimizer, trainer_hook)
             lr = optimizer.param_groups[0]["lr"]
             scheduler.step()
             accountant.training_step(stats.samples)
@@ -340,6 +343,14 @@ class Pipeline:
         self.bus.emit(DistanceMatrixRow, phase=phase, epoch=obs.epoch, distances=[float(d) for d in obs.matrix_row],
                       subsampled=bool(observer.recorder.subsampled))
 
+    def _train_epoch(self, phase: str, epoch: int, model: nn.Module, optimizer: Any,
+                     hook: TrainingHook | None) -> EpochStats:
+        """One epoch on its own streams: the shuffle and any in-step draws (dropout) depend on (seed, phase, epoch)
+        only, so neither the pruners listed nor a resume at this epoch can change them."""
+        order = rng.stream_seed(self.seed, rng.DATA_ORDER, phase, epoch)
+        with rng.global_stream(self.seed, rng.TRAIN_STEP, phase, epoch, device=self.device):
+            return train_epoch(model, optimizer, self.train.batches(True, order), hook.after_backward if hook else None)
+
     # -- branches -------------------------------------------------------------------------------------------------
     def _branch(self, branch: Branch, ratio: float, dense: DenseResult | None) -> None:
         phase = f"retrain:{branch.label}@{ratio:g}"
@@ -389,14 +400,16 @@ class Pipeline:
         assert branch.pruner is not None and dense is not None
         ctx = PruneContext(
             example_input=self.example, batches=self._calibration_batches, init_state=self.init_state,
-            device=self.device, seed=self.seed, num_classes=self.bundle.num_classes,
+            device=self.device, seed=rng.stream_seed(self.seed, rng.PRUNE, branch.label, ratio),
+            num_classes=self.bundle.num_classes,
             prunable=[layer.name for layer in prunable_layers(model, self.example) if layer.independent],
             hook=branch.hook,
         )
         if branch.hook is not None and dense.hook_states.get(branch.hook.detector or branch.hook.key):
             branch.hook.load_state_dict(dense.hook_states[branch.hook.detector or branch.hook.key])
         t0 = time.time()
-        plan = branch.pruner.plan(model, ratio, ctx)
+        with rng.global_stream(self.seed, rng.PRUNE, branch.label, ratio, device=self.device):
+            plan = branch.pruner.plan(model, ratio, ctx)
         plan_seconds = time.time() - t0
         pruned, report = apply_plan(model, plan, self.example, self.init_state)
         self.bus.emit(PlanMade, pruner=branch.label, ratio=ratio, ticket=ticket, ticket_epoch=ticket_epoch,
@@ -409,7 +422,8 @@ class Pipeline:
                       params_after=cost.params, flops_before=self.dense_cost.flops, flops_after=cost.flops,
                       sparse_flops_after=sparse, unsupported_ops=cost.unsupported_ops)
         if branch.entry.retrain.get("mode", self.profile.retrain.mode) == "scratch":
-            _reinitialise(pruned, self.seed)
+            with rng.global_stream(self.seed, rng.SCRATCH_INIT, branch.label, ratio, device=self.device):
+                _reinitialise(pruned)
         info = {
             "ticket": ticket, "ticket_epoch": ticket_epoch, "params": cost.params, "flops": cost.flops,
             "sparse_flops": sparse,
@@ -418,7 +432,7 @@ class Pipeline:
         return pruned, info
 
     def _calibration_batches(self, n: int):
-        for i, batch in enumerate(self.train.batches(True, epoch_seed(self.seed, "calibration", 0))):
+        for i, batch in enumerate(self.train.batches(True, rng.stream_seed(self.seed, rng.CALIBRATION))):
             if i >= n:
                 return
             yield batch
@@ -448,8 +462,7 @@ class Pipeline:
         phase_t0 = time.time()
         for epoch in range(start_epoch, settings.epochs + 1):
             t0 = time.time()
-            stats = train_epoch(model, optimizer, self.train.batches(True, epoch_seed(self.seed, phase, epoch)),
-                                hook.after_backward if hook else None)
+            stats = self._train_epoch(phase, epoch, model, optimizer, hook)
             lr = optimizer.param_groups[0]["lr"]
             scheduler.step()
             flops = accountant.training_step(stats.samples)
@@ -531,9 +544,9 @@ class Pipeline:
         ``self.state["current"]`` is the phase and epoch just saved, or None between phases."""
 
 
-def _reinitialise(model: nn.Module, seed: int) -> None:
-    """Retrain from scratch: fresh default initialisation of the pruned architecture (masks stay)."""
-    torch.manual_seed(seed + 1)
+def _reinitialise(model: nn.Module) -> None:
+    """Retrain from scratch: fresh default initialisation of the pruned architecture (masks stay); the caller
+    chooses the random stream."""
     for module in model.modules():
         reset = getattr(module, "reset_parameters", None)
         if callable(reset) and not hasattr(module, "weight_mask"):
