@@ -175,6 +175,12 @@ class StoreReader:
             for r in self.query("SELECT payload FROM events WHERE run_id=? AND seq>? ORDER BY seq", (run_id, since_seq))
         ]
 
+    def environment(self, run_id: str) -> dict[str, Any] | None:
+        """The environment fingerprint of RunStarted (versions, threads, CPU, GPU, deterministic flags), or None."""
+        rows = self.query("SELECT payload FROM events WHERE run_id=? AND type='run_started' ORDER BY seq LIMIT 1",
+                          (run_id,))
+        return json.loads(rows[0][0]).get("environment") if rows else None
+
     def last_checkpoint(self, run_id: str) -> dict[str, Any] | None:
         rows = self.query(
             "SELECT * FROM checkpoints WHERE run_id=? ORDER BY rowid DESC LIMIT 1", (run_id,)
