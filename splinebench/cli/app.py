@@ -298,9 +298,11 @@ def _mount() -> None:
     app.command("sweep")(sweep_command)
     app.command("report")(report_command)
     app.command("partition")(partition_command)
+    from splinebench.cli.export import export_command
     from splinebench.cli.runs_diff import diff_command
 
     runs_app.command("diff")(diff_command)
+    app.command("export")(export_command)
 
 
 _mount()

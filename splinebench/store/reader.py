@@ -69,8 +69,16 @@ class StoreReader:
         self.path = str(path)
         if not Path(self.path).is_file():
             raise StoreError(f"no store at {self.path} (run `splinebench run PROFILE` first, or pass --store PATH)")
+        database = self.path
+        from splinebench.store.bundle import BundleError, is_bundle, materialise
+
+        if is_bundle(self.path):  # a results bundle reads like the store it was exported from
+            try:
+                database = materialise(self.path)
+            except BundleError as exc:
+                raise StoreError(str(exc)) from None
         try:
-            self.conn = connect(self.path, readonly=True)
+            self.conn = connect(database, readonly=True)
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
             self.conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
         except sqlite3.DatabaseError as exc:
