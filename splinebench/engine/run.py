@@ -128,6 +128,12 @@ def _drive(pipeline: Pipeline, bus: EventBus, writer: StoreWriter) -> bool:
     except Exception as exc:  # noqa: BLE001 - recorded, then reported by exit code 1
         import traceback
 
+        from splinebench.engine.environment import nondeterministic_op_error
+
+        clear = nondeterministic_op_error(exc) if isinstance(exc, RuntimeError) else None
+        if clear is not None:  # deterministic = true met an op without a deterministic kernel: say which, exit 2
+            bus.emit(RunFailed, error=str(clear), traceback=traceback.format_exc())
+            raise clear from None
         bus.emit(RunFailed, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
         return False
     finally:

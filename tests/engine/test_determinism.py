@@ -126,3 +126,49 @@ def test_streams_are_independent_of_each_other_and_leave_the_global_rng_alone():
     assert rng.stream_seed(0, rng.PROBE) != rng.stream_seed(1, rng.PROBE)
     g = rng.generator(3, rng.CALIBRATION)
     assert torch.equal(torch.randperm(10, generator=g), torch.randperm(10, generator=rng.generator(3, rng.CALIBRATION)))
+
+
+ALERTING_NET = "test-nondeterministic-net"
+
+
+def _register_alerting_net() -> None:
+    """A tiny MLP whose forward fails as a CUDA op without a deterministic kernel does under deterministic mode
+    (the message is c10's alertNotDeterministic text, which CPU torch cannot be made to raise)."""
+    if ALERTING_NET in MODELS:
+        return
+
+    class Alerting(nn.Sequential):
+        def forward(self, x):
+            if torch.are_deterministic_algorithms_enabled():
+                raise RuntimeError(
+                    "test_scatter_cuda does not have a deterministic implementation, but you set "
+                    "'torch.use_deterministic_algorithms(True)'. You can turn off determinism just for this "
+                    "operation, or you can use the 'warn_only=True' option, if that's acceptable for your "
+                    "application.")
+            return super().forward(x)
+
+    @register_model(ALERTING_NET, family="test", description="8x8 inputs; alerts under deterministic algorithms")
+    def alerting(num_classes: int, in_channels: int) -> nn.Module:
+        return Alerting(nn.Flatten(), nn.Linear(in_channels * 64, 16), nn.ReLU(), nn.Linear(16, num_classes))
+
+
+def test_deterministic_mode_is_recorded_and_refuses_a_nondeterministic_op_by_name(tmp_path, tiny_profile):
+    import pytest
+
+    from splinebench.errors import BadInputError
+
+    _register_alerting_net()
+    store = str(tmp_path / "store.sqlite")
+    try:
+        ok_id, ok = execute(tiny_profile(**{"deterministic": True, "train.epochs": 1, "retrain.epochs": 0}), store)
+        assert ok
+        environment = StoreReader(store).environment(ok_id)
+        assert environment["deterministic_algorithms"] is True
+        assert environment["cublas_workspace_config"] == ":4096:8"
+        assert environment["torch_threads"] == 1 and environment["torch"] == torch.__version__
+        with pytest.raises(BadInputError, match="test_scatter_cuda has no deterministic implementation"):
+            execute(tiny_profile(**{"deterministic": True, "model.name": ALERTING_NET}), store)
+    finally:
+        torch.use_deterministic_algorithms(False)
+    _, ok = execute(tiny_profile(**{"model.name": ALERTING_NET, "train.epochs": 1, "retrain.epochs": 0}), store)
+    assert ok  # without deterministic = true the same model trains
