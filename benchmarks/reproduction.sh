@@ -62,6 +62,10 @@ step "report on: $RUNS"
 "${SB[@]}" report $RUNS --store "$STORE" --format md --figures --out docs --name "reproduction-$MODE"
 "${SB[@]}" report $RUNS --store "$STORE" --format json --out "$LOG_DIR" --name report
 "${SB[@]}" report $RUNS --store "$STORE" --format csv --out "$LOG_DIR" --name report
+# The runs behind the doc, as a committed results bundle: `splinebench report RUN... --store docs/data/...` regenerates
+# the tables below bit for bit without re-running anything.
+# shellcheck disable=SC2086
+"${SB[@]}" export $RUNS --store "$STORE" --out "docs/data/reproduction-$MODE.json.gz"
 
 # Splice the generated tables into docs/reproduction.md between this mode's markers (the rest of the file is kept).
 "$PY" - "docs/reproduction-$MODE.md" docs/reproduction.md "$MODE" "$LOG_DIR/timings.txt" "$*" <<'EOF'

@@ -202,6 +202,7 @@ class Profile(_Strict):
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     device: Literal["cpu", "cuda", "auto"] = "auto"
     threads: int | None = Field(None, ge=1)
+    deterministic: bool = False  # torch.use_deterministic_algorithms(True): an op without one fails, named
     energy: str = "none"
     energy_min_coverage: float = Field(0.8, ge=0, le=1)  # a window covered less by samples is marked partial
     checkpoint_every: int = Field(1, ge=1)

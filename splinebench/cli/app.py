@@ -279,12 +279,18 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="Run id, or any part of
     """The run's results in the paper's Table 2 layout: accuracy and total training cost per pruner and ratio."""
     from splinebench.store import StoreReader
 
+    reader = StoreReader(store)
+    run = reader.run(run_id)
+    environment = reader.environment(run.id)
     if json_out:
-        reader = StoreReader(store)
-        run = reader.run(run_id)
-        print(json.dumps({"run": run.__dict__, "results": reader.results(run.id)}, default=str))
+        print(json.dumps({"run": run.__dict__, "results": reader.results(run.id), "environment": environment},
+                         default=str))
         return
     _show(store, run_id)
+    from splinebench.cli.runs_diff import environment_table
+
+    table = environment_table(environment)
+    out.print(table if table is not None else "environment: not recorded (run made before splinebench recorded it)")
 
 
 @runs_app.command("stop")
@@ -407,6 +413,11 @@ def _mount() -> None:
     app.command("report")(report_command)
     app.command("partition")(partition_command)
     app.command("export-model")(export_model_command)
+    from splinebench.cli.bundle_export import export_command
+    from splinebench.cli.runs_diff import diff_command
+
+    runs_app.command("diff")(diff_command)
+    app.command("export")(export_command)
 
 
 _mount()

@@ -77,6 +77,9 @@ class RunStarted(Event):
     planned_epochs: int = 0
     sweep_id: str | None = None
     plan: dict[str, Any] = field(default_factory=dict)  # the run plan (engine.plan.RunPlan.to_dict())
+    #: versions, threads, CPU model, CUDA/GPU and deterministic flags (engine.environment.fingerprint); None in
+    #: runs recorded before it existed
+    environment: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,9 +1,9 @@
 """One training phase — dense training or a branch's retraining — epoch by epoch. Everything else observes it.
 
-The loop is the whole of training: for each epoch, train on the (seed, phase, epoch)-shuffled batches, step the
-learning rate, charge the FLOPs, evaluate, emit ``EpochFinished``. What a phase does besides — draw early-bird
-tickets, track the partition, cut energy windows, write the checkpoint — is a ``PhaseObserver`` called at fixed
-points, in the order given (which is the order of the events they emit):
+The loop is the whole of training: for each epoch, train on batches shuffled by the (seed, phase, epoch) stream of
+``engine.rng``, step the learning rate, charge the FLOPs, evaluate, emit ``EpochFinished``. What a phase does besides —
+draw early-bird tickets, track the partition, cut energy windows, write the checkpoint — is a ``PhaseObserver`` called
+at fixed points, in the order given (which is the order of the events they emit):
 
 * ``stop_before(epoch)``: True ends the phase before ``epoch`` (Alg. 1: every EB ticket the phase needs is drawn);
 * ``epoch_starting``: before the epoch trains (training hooks' early birds fire here);
@@ -21,8 +21,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from splinebench.engine import rng
 from splinebench.engine.events import EpochFinished, EventBus
-from splinebench.engine.training import BatchSource, EpochStats, epoch_seed, evaluate, train_epoch
+from splinebench.engine.training import BatchSource, EpochStats, evaluate, train_epoch
 from splinebench.measure.flops import TrainingFlopAccountant
 
 
@@ -89,8 +90,11 @@ def run_phase(phase: Phase, bus: EventBus, observers: list[PhaseObserver], start
             o.epoch_starting(model, epoch)
         t0 = time.time()
         flops_before = phase.flops.total
-        batches = phase.train.batches(True, epoch_seed(phase.seed, phase.name, epoch))
-        stats = train_epoch(model, optimizer, batches, phase.after_backward)
+        # the shuffle and any in-step draws (dropout) depend on (seed, phase, epoch) only: neither the pruners a
+        # profile lists nor a resume at this epoch can change them
+        batches = phase.train.batches(True, rng.stream_seed(phase.seed, rng.DATA_ORDER, phase.name, epoch))
+        with rng.global_stream(phase.seed, rng.TRAIN_STEP, phase.name, epoch, device=phase.train.device):
+            stats = train_epoch(model, optimizer, batches, phase.after_backward)
         lr = optimizer.param_groups[0]["lr"]
         phase.scheduler.step()
         phase.flops.training_step(stats.samples)

@@ -22,6 +22,7 @@ from splinebench.spline import (
     PartitionTracker,
     partition_distance,
 )
+from splinebench.spline.early_bird import SnapshotWindow
 
 
 @dataclass
@@ -53,6 +54,9 @@ class PartitionObserver:
             if any(fnmatch.fnmatchcase(name, p) for p in early_bird.layers)
         ]
         self.detector = EarlyBirdDetector(early_bird.eps, early_bird.window, early_bird.anchor)
+        # the seed-code rule compares exact snapshots of trained epochs (never matrix rows, never the initial one)
+        self.window = SnapshotWindow(early_bird.window, early_bird.distance,
+                                     None if self.eb_layers == self.layers else self.eb_layers)
         self.recorder = DistanceMatrixRecorder(partition.matrix_budget_mib, max_snapshots=max_epochs + 1, seed=seed)
         self.previous: PartitionCodes | None = None
         self.probe_size = probe.shape[0]
@@ -77,7 +81,7 @@ class PartitionObserver:
 
     def _update_detector(self, codes: PartitionCodes, distance: Any, row: list[float]) -> bool:
         if self.early_bird.anchor == "current":
-            return self.detector.update_from_row(row)
+            return self.window.update(self.detector, codes)
         if self.eb_layers != self.layers:  # a chosen layer subset: the same two definitions over those layers
             assert self.previous is not None
             distance = partition_distance(self.previous.subset(self.eb_layers), codes.subset(self.eb_layers))
@@ -93,6 +97,7 @@ class PartitionObserver:
             },
             "detector": self.detector.state_dict(),
             "recorder": self.recorder.state_dict(),
+            "window": self.window.state_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -100,3 +105,5 @@ class PartitionObserver:
         self.previous = None if previous is None else PartitionCodes(**previous)
         self.detector.load_state_dict(state["detector"])
         self.recorder.load_state_dict(state["recorder"])
+        if state.get("window") is not None:
+            self.window.load_state_dict(state["window"])

@@ -28,9 +28,10 @@ from torch import nn
 
 import splinebench
 from splinebench.data import load_dataset
-from splinebench.engine import checkpoints
+from splinebench.engine import checkpoints, rng
 from splinebench.engine.branches import Branch
 from splinebench.engine.energy_windows import EnergyWindows
+from splinebench.engine.environment import fingerprint, set_deterministic
 from splinebench.engine.events import (
     CheckpointSaved,
     DistanceMatrixRow,
@@ -63,7 +64,6 @@ from splinebench.engine.state import DenseResult, PhaseProgress, ResumeState
 from splinebench.engine.training import (
     BatchSource,
     check_forward_backward,
-    epoch_seed,
     evaluate,
     make_optimizer,
     make_scheduler,
@@ -173,6 +173,7 @@ class Pipeline:
         p = self.profile
         if p.threads:
             torch.set_num_threads(p.threads)
+        set_deterministic(p.deterministic)
         data_options = dict(p.data.options)
         self.bundle = load_dataset(p.data.name, root=p.data.root, **data_options)
         self.train = BatchSource(self.bundle.train, p.data.batch_size, self.device, p.data.num_workers)
@@ -189,11 +190,11 @@ class Pipeline:
         self.probe = self._probe()
 
     def _new_model(self) -> nn.Module:
-        torch.manual_seed(self.seed)
-        model = create_model(
-            self.profile.model.name, num_classes=self.bundle.num_classes, in_channels=self.bundle.in_channels,
-            **self.profile.model.options,
-        )
+        with rng.global_stream(self.seed, rng.MODEL_INIT, device=self.device):
+            model = create_model(
+                self.profile.model.name, num_classes=self.bundle.num_classes, in_channels=self.bundle.in_channels,
+                **self.profile.model.options,
+            )
         return model.to(self.device)
 
     def _probe(self) -> torch.Tensor:
@@ -205,11 +206,12 @@ class Pipeline:
                 y = torch.tensor([self.bundle.test[i][1] for i in range(2)])
             first = int((y != y[0]).nonzero()[0]) if bool((y != y[0]).any()) else 1
             return canvas_probe(x[0], x[first], grid=part.canvas_grid).to(self.device)
-        return self.train.first_inputs(min(part.probe_size, len(self.train)), seed=self.seed)
+        size = min(part.probe_size, len(self.train))
+        return self.train.first_inputs(size, seed=rng.stream_seed(self.seed, rng.PROBE))
 
     def _emit_start(self) -> None:
         self.bus.emit(RunStarted, **run_started_fields(self.profile, self.plan, str(self.device), str(self.run_dir)),
-                      host=socket.gethostname(), pid=os.getpid())
+                      environment=fingerprint(self.device), host=socket.gethostname(), pid=os.getpid())
         self.bus.emit(ModelFlops, tag="dense", params=self.dense_cost.params, flops=self.dense_cost.flops,
                       unsupported_ops=self.dense_cost.unsupported_ops)
         self.state.started = True
@@ -360,14 +362,16 @@ class Pipeline:
         assert branch.pruner is not None and dense is not None
         ctx = PruneContext(
             example_input=self.example, batches=self._calibration_batches, init_state=self.init_state,
-            device=self.device, seed=self.seed, num_classes=self.bundle.num_classes,
+            device=self.device, seed=rng.stream_seed(self.seed, rng.PRUNE, branch.label, ratio),
+            num_classes=self.bundle.num_classes,
             prunable=[layer.name for layer in prunable_layers(model, self.example) if layer.independent],
             hook=branch.hook, model_name=self.profile.model.name,
         )
         if branch.hook is not None and dense.hook_states.get(branch.hook.detector or branch.hook.key):
             branch.hook.load_state_dict(dense.hook_states[branch.hook.detector or branch.hook.key])
         t0 = time.time()
-        plan = branch.pruner.plan(model, ratio, ctx)
+        with rng.global_stream(self.seed, rng.PRUNE, branch.label, ratio, device=self.device):
+            plan = branch.pruner.plan(model, ratio, ctx)
         plan_seconds = time.time() - t0
         pruned, report = apply_plan(model, plan, self.example, self.init_state)
         self.bus.emit(PlanMade, pruner=branch.label, ratio=ratio, ticket=ticket, ticket_epoch=ticket_epoch,
@@ -381,7 +385,8 @@ class Pipeline:
                       params_after=cost.params, flops_before=self.dense_cost.flops, flops_after=cost.flops,
                       sparse_flops_after=sparse, unsupported_ops=cost.unsupported_ops, phase=phase)
         if spec.retrain_settings().mode == "scratch":
-            _reinitialise(pruned, self.seed)
+            with rng.global_stream(self.seed, rng.SCRATCH_INIT, branch.label, run.ratio, device=self.device):
+                _reinitialise(pruned)
         info = {
             "ticket": ticket, "ticket_epoch": ticket_epoch, "params": cost.params, "flops": cost.flops,
             "sparse_flops": sparse,
@@ -390,7 +395,7 @@ class Pipeline:
         return pruned, info
 
     def _calibration_batches(self, n: int):
-        for i, batch in enumerate(self.train.batches(True, epoch_seed(self.seed, "calibration", 0))):
+        for i, batch in enumerate(self.train.batches(True, rng.stream_seed(self.seed, rng.CALIBRATION))):
             if i >= n:
                 return
             yield batch
@@ -497,9 +502,9 @@ def _require_spline_for_tracking(model: nn.Module, name: str) -> None:
                               "(spline pruning and the spline EB need a ReLU net)") from None
 
 
-def _reinitialise(model: nn.Module, seed: int) -> None:
-    """Retrain from scratch: fresh default initialisation of the pruned architecture (masks stay)."""
-    torch.manual_seed(seed + 1)
+def _reinitialise(model: nn.Module) -> None:
+    """Retrain from scratch: fresh default initialisation of the pruned architecture (masks stay); the caller
+    chooses the random stream."""
     for module in model.modules():
         reset = getattr(module, "reset_parameters", None)
         if callable(reset) and not hasattr(module, "weight_mask"):

@@ -160,10 +160,17 @@ def _drive(pipeline: Pipeline, bus: EventBus, writer: StoreWriter, lock: RunLock
     except Exception as exc:  # noqa: BLE001 - recorded, then reported by exit code 1
         import traceback
 
-        unrecorded = _mark_failed(bus, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        from splinebench.engine.environment import nondeterministic_op_error
+
+        # deterministic = true met an op without a deterministic kernel: say which, exit 2
+        clear = nondeterministic_op_error(exc) if isinstance(exc, RuntimeError) else None
+        error = str(clear) if clear is not None else f"{type(exc).__name__}: {exc}"
+        unrecorded = _mark_failed(bus, error, traceback.format_exc())
+        if clear is not None:
+            raise clear from None
         if unrecorded:
-            raise RunAbortedError(f"run {bus.run_id} failed ({type(exc).__name__}: {exc}) and could not be "
-                                  f"marked failed: {unrecorded}") from exc
+            raise RunAbortedError(f"run {bus.run_id} failed ({error}) and could not be marked failed: "
+                                  f"{unrecorded}") from exc
         return False
     finally:
         writer.close()

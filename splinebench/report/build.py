@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from splinebench.report.collect import Setting, load_settings
+from splinebench.report.environment import environment_table
 from splinebench.report.layout import ReportTable
 from splinebench.report.paper_tables import TABLE12_FRACTIONS, runs_table, setting_tables
 from splinebench.report.render import EXTENSIONS, to_csv, to_json, to_latex, to_markdown
@@ -43,6 +44,7 @@ def build_report(reader: StoreReader, run_ids: Sequence[str],
     for setting in settings:
         tables.extend(setting_tables(setting, fractions))
     tables.append(runs_table(settings))
+    tables.append(environment_table(settings))
     return Report(settings, tables)
 
 

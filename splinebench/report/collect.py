@@ -47,6 +47,7 @@ class RunData:
     epochs: list[dict[str, Any]]
     net_distances: list[dict[str, Any]] = field(default_factory=list)
     plans: list[dict[str, Any]] = field(default_factory=list)
+    environment: dict[str, Any] | None = None  # RunStarted's fingerprint; None for runs recorded before it
 
     @property
     def id(self) -> str:
@@ -85,7 +86,7 @@ def load_run(reader: StoreReader, run_id: str) -> RunData:
         row=row, profile=reader.profile(row.id), results=reader.results(row.id),
         layer_distances=reader.layer_distances(row.id), early_birds=reader.early_birds(row.id),
         phases=reader.phases(row.id), epochs=reader.epochs(row.id), net_distances=reader.net_distances(row.id),
-        plans=reader.plans(row.id),
+        plans=reader.plans(row.id), environment=reader.environment(row.id),
     )
 
 

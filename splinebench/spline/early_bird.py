@@ -21,7 +21,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
+from splinebench.spline.codes import PartitionCodes
+from splinebench.spline.distance import partition_distance
+
 ANCHORS = ("consecutive", "current")
+DISTANCES = ("mean-of-layers", "bit-weighted")
 
 
 class EarlyBirdDetector:
@@ -114,3 +118,48 @@ class EarlyBirdDetector:
         self.n_updates = int(state["n_updates"])
         fired = state["fired_epoch"]
         self.fired_epoch = None if fired is None else int(fired)
+
+
+class SnapshotWindow:
+    """The seed-code rule's memory: the last ``window`` snapshots after *training* epochs, exact and whole.
+
+    ``distances_to(codes)`` gives the exact ``partition_distance`` from a new snapshot to each kept one, most recent
+    first, over the chosen ``layers`` and in the chosen ``distance`` (``mean-of-layers`` or ``bit-weighted``), as
+    the paper rule uses them. It never reads the subsampled distance-matrix rows (whose bits are a sample), and it
+    never holds the snapshot at initialisation: the seed code takes none, so with ``window = 3`` the first decision
+    is after epoch 4 (distances to epochs 3, 2 and 1), not after epoch 3 against the initial weights.
+    """
+
+    def __init__(self, window: int, distance: str = "mean-of-layers", layers: Sequence[str] | None = None) -> None:
+        if distance not in DISTANCES:
+            raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
+        self.window = int(window)
+        self.distance = distance
+        self.layers = list(layers) if layers is not None else None
+        self.snapshots: deque[PartitionCodes] = deque(maxlen=self.window)
+
+    def _chosen(self, codes: PartitionCodes) -> PartitionCodes:
+        return codes if self.layers is None else codes.subset(self.layers)
+
+    def _value(self, a: PartitionCodes, b: PartitionCodes) -> float:
+        d = partition_distance(a, b)
+        return float(d.mean_of_layers if self.distance == "mean-of-layers" else d.bit_weighted)
+
+    def distances_to(self, codes: PartitionCodes) -> list[float]:
+        current = self._chosen(codes)
+        return [self._value(old, current) for old in reversed(self.snapshots)]
+
+    def push(self, codes: PartitionCodes) -> None:
+        self.snapshots.append(self._chosen(codes))
+
+    def update(self, detector: EarlyBirdDetector, codes: PartitionCodes) -> bool:
+        """One trained epoch: the detector decides on the distances to the kept snapshots, then this one is kept."""
+        fired = detector.update_previous(self.distances_to(codes))
+        self.push(codes)
+        return fired
+
+    def state_dict(self) -> dict[str, object]:
+        return {"snapshots": list(self.snapshots)}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.snapshots = deque(state["snapshots"], maxlen=self.window)  # type: ignore[arg-type]

@@ -75,14 +75,22 @@ class StoreReader:
         self.path = str(path)
         if not Path(self.path).is_file():
             raise StoreError(f"no store at {self.path} (run `splinebench run PROFILE` first, or pass --store PATH)")
+        database = self.path
+        from splinebench.store.bundle import BundleError, is_bundle, materialise
+
+        if is_bundle(self.path):  # a results bundle reads like the store it was exported from
+            try:
+                database = materialise(self.path)
+            except BundleError as exc:
+                raise StoreError(str(exc)) from None
         try:
             try:
-                self.conn = connect(self.path, readonly=True)
+                self.conn = connect(database, readonly=True)
                 version = self.conn.execute("PRAGMA user_version").fetchone()[0]
             except sqlite3.OperationalError:
                 # A WAL store on read-only media with no -shm beside it (and none can be made): nothing can be
                 # writing it, so it is read as immutable. With a -wal present, plain read-only mode works.
-                if Path(self.path + "-wal").exists():
+                if database != self.path or Path(self.path + "-wal").exists():
                     raise
                 self.conn = connect(self.path, readonly=True, immutable=True)
                 version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -232,6 +240,11 @@ class StoreReader:
     def all_phases(self) -> list[dict[str, Any]]:
         """(run_id, phase, kind, status) of every run's phases."""
         return [dict(r) for r in self.query("SELECT run_id, phase, kind, status FROM phases")]
+    def environment(self, run_id: str) -> dict[str, Any] | None:
+        """The environment fingerprint of RunStarted (versions, threads, CPU, GPU, deterministic flags), or None."""
+        rows = self.query("SELECT payload FROM events WHERE run_id=? AND type='run_started' ORDER BY seq LIMIT 1",
+                          (run_id,))
+        return json.loads(rows[0][0]).get("environment") if rows else None
 
     def last_checkpoint(self, run_id: str) -> dict[str, Any] | None:
         rows = self.query(

@@ -78,6 +78,13 @@ def test_a_run_killed_mid_training_resumes_to_identical_final_metrics(tmp_path, 
     assert got["epochs"] == want["epochs"]
     assert got["results"] == want["results"]
     assert got["distances"] == want["distances"]
+    # and every other number of every event (matrix rows, EB events, plans, FLOPs): runs diff's comparison
+    from splinebench.report.diff import diff_runs
+    from splinebench.store import StoreReader
+
+    result = diff_runs(StoreReader(store), run_id, StoreReader(reference_store), reference_id)
+    assert result.first is None and result.only_in_a == result.only_in_b == 0, result.to_dict()
+    assert result.identical
     assert got["event_types"] == want["event_types"]  # every event once, numbered without holes
     db = sqlite3.connect(store)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

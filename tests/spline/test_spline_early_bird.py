@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from splinebench.spline import EarlyBirdDetector
+from splinebench.spline import EarlyBirdDetector, PartitionCodes, partition_distance
+from splinebench.spline.early_bird import SnapshotWindow
 
 
 def _first_fire(detector: EarlyBirdDetector, distances: list[float]) -> list[bool]:
@@ -74,3 +76,50 @@ def test_state_round_trip_resumes_the_fifo() -> None:
     assert resumed.fired_epoch == 3
     with pytest.raises(ValueError, match="eps"):
         EarlyBirdDetector(eps=0.2, window=2).load_state_dict(detector.state_dict())
+
+
+def _codes(**flipped: tuple[int, int]) -> PartitionCodes:
+    """One sample; layer -> (bits, how many leading bits are set)."""
+    layers, bits = {}, {}
+    for name, (n, ones) in flipped.items():
+        row = np.zeros((1, n), dtype=np.uint8)
+        row[0, :ones] = 1
+        layers[name], bits[name] = np.packbits(row, axis=1), n
+    return PartitionCodes(layers=layers, bits=bits, n_samples=1)
+
+
+def _run_rules(snapshots: list[PartitionCodes], **window_options) -> tuple[int | None, int | None]:
+    """(paper rule's EB epoch at eps .15 / window 2, seed-code rule's at eps .16 / window 3); snapshot 0 is init."""
+    paper = EarlyBirdDetector(eps=0.15, window=2)
+    seed_code = EarlyBirdDetector(eps=0.16, window=3, anchor="current")
+    window = SnapshotWindow(3, **window_options)
+    for previous, codes in zip(snapshots, snapshots[1:], strict=False):
+        layers = window.layers or list(codes.layers)
+        d = partition_distance(previous.subset(layers), codes.subset(layers))
+        paper.update(d.mean_of_layers if window.distance == "mean-of-layers" else d.bit_weighted)
+        window.update(seed_code, codes)
+    return paper.fired_epoch, seed_code.fired_epoch
+
+
+def test_seed_code_rule_sees_drift_that_consecutive_distances_hide() -> None:
+    # every epoch flips 10 more of 100 bits: consecutive distance 0.1, but 0.2 and 0.3 to two and three epochs back
+    snapshots = [_codes(a=(100, 10 * t)) for t in range(8)]
+    paper, seed_code = _run_rules(snapshots)
+    assert paper == 2  # 0.1, 0.1 < 0.15
+    assert seed_code is None  # max(0.1, 0.2, 0.3) >= 0.16 at every epoch
+
+
+def test_seed_code_rule_never_compares_with_the_initial_snapshot() -> None:
+    # nothing changes after initialisation except 1 bit per epoch: with the initial snapshot it would fire after
+    # epoch 3; without it the first full window of trained epochs is 1, 2, 3, compared after epoch 4
+    snapshots = [_codes(a=(100, t)) for t in range(6)]
+    assert _run_rules(snapshots) == (2, 4)
+
+
+def test_seed_code_rule_honours_the_layers_and_the_distance_chosen() -> None:
+    # layer "a" (10 bits) churns, layer "b" (1000 bits) settles: mean of layers sees "a", bit-weighted hardly does
+    snapshots = [_codes(a=(10, t % 2 * 5), b=(1000, 10 * t)) for t in range(7)]
+    assert _run_rules(snapshots)[1] is None  # mean of layers: (0.5 + ~0.01) / 2 > 0.16
+    assert _run_rules(snapshots, distance="bit-weighted")[1] == 4  # 5-35 of 1010 bits
+    assert _run_rules(snapshots, layers=["b"])[1] == 4  # only "b" watched
+    assert _run_rules(snapshots, layers=["a"])[1] is None
