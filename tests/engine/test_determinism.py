@@ -93,7 +93,8 @@ def _interrupt_at(phase: str, epoch: int):
 def test_a_run_with_dropout_resumed_mid_phase_ends_identical_to_an_uninterrupted_one(tmp_path, tiny_profile):
     _register_dropout_net()
     profile = tiny_profile(**{"model.name": DROPOUT_NET, "train.epochs": 4, "retrain.epochs": 2,
-                              "early_bird.enabled": False})
+                              "early_bird.enabled": False,
+                              "prune.pruners": [{"name": "spline", "ticket": "final"}]})
     store = str(tmp_path / "store.sqlite")
     reference, ok = execute(profile, store)
     assert ok
