@@ -19,7 +19,7 @@ def results(tmp_path_factory):
         "name": "new-baselines-tiny", "device": "cpu", "seeds": [0], "threads": 1,
         "model": {"name": "convnet-small"}, "data": {"name": "digits", "batch_size": 128},
         "train": {"epochs": 1, "lr": 0.05}, "partition": {"probe_size": 32}, "early_bird": {"enabled": False},
-        "prune": {"ratios": [0.5], "pruners": pruners, "calibration_batches": 2},
+        "prune": {"ratios": [0.5], "pruners": pruners},
         "retrain": {"epochs": 1, "lr": 0.01},
     })
     store = tmp_path_factory.mktemp("store") / "results.sqlite"
