@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from splinebench.errors import BadInputError
+from splinebench.store.reader import pid_alive
 
 LOCK_FILE = "run.lock"
 
@@ -28,15 +29,8 @@ class RunLockedError(BadInputError):
 
 
 def _pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """The lock file is text anyone could have written: only a positive int names a process."""
+    return isinstance(pid, int) and pid > 0 and pid_alive(pid)
 
 
 class RunLock:
