@@ -56,6 +56,9 @@ def export_model_command(
         plan = next((p for p in reader.plans(run.id) if p["pruner"] == pruner and abs(p["ratio"] - ratio) < 1e-9),
                     {})
         versions = reader.query("SELECT versions FROM runs WHERE id=?", (run.id,))[0][0]
+        # the file name is the run plan's (RunStarted carries it); runs recorded before the plan: the old rule
+        planned = [r["model_file"] for b in reader.plan(run.id).get("branches", []) for r in b["runs"]
+                   if r["phase"] == phase["phase"]]
     finally:
         reader.close()
     if not run.results_dir:
@@ -70,9 +73,6 @@ def export_model_command(
         "accuracy": result.get("accuracy"), "params": result.get("params"), "flops": result.get("flops"),
         "speedup": result.get("speedup"), "run_versions": json.loads(versions or "{}"), "profile": profile,
     }
-    # the file name is the run plan's (RunStarted carries it); runs recorded before the plan: the old rule
-    planned = [r["model_file"] for b in reader.plan(run.id).get("branches", []) for r in b["runs"]
-               if r["phase"] == phase["phase"]]
     saved = Path(run.results_dir) / planned[0] if planned else pruned_model_path(Path(run.results_dir),
                                                                                  phase["phase"])
     done = export_model(saved, out, "onnx" if fmt == "onnx" else "pt", provenance)

@@ -32,7 +32,8 @@ def diff_command(
     run_b: Annotated[str, typer.Argument(help="Second run id.")],
     store: StoreOption = default_store_path(),
     store_b: Annotated[str | None, typer.Option("--store-b", help="Store holding RUN_B, if not --store.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="The comparison as one JSON object on stdout.")] = False,
+    json_out: Annotated[bool, typer.Option("--json/--no-json", help="The comparison as one JSON object on stdout.")]
+    = False,
 ) -> None:
     """Where two runs first diverge (phase, epoch, metric, both values) and which environment fields differ."""
     from splinebench.report.diff import diff_runs
