@@ -46,6 +46,10 @@ class Registry(Generic[T]):
             return add
         return add(obj)
 
+    def unregister(self, name: str) -> None:
+        """Drop ``name`` if present: a test or a notebook that registered a throwaway entry leaves no trace."""
+        self._entries.pop(name, None)
+
     def get(self, name: str) -> T:
         return self.entry(name).obj
 

@@ -20,8 +20,8 @@ SKIPPED_TYPES = frozenset({"run_started", "run_resumed", "run_finished", "run_fa
 VOLATILE_FIELDS = frozenset({
     "run_id", "seq", "ts", "seconds", "path", "pid", "host", "results_dir", "traceback", "t0", "t1", "joules",
     "mean_power_w", "idle_power_w", "net_joules", "provenance", "dense_energy_j", "retrain_energy_j",
-    "total_energy_j", "type", "latency_ms", "latency_iqr_ms", "dense_latency_ms", "speedup", "speedup_iqr",
-    "energy_partial", "energy_coverage", "coverage", "partial",
+    "total_energy_j", "type", "latency_ms", "latency_iqr_ms", "latency_method", "dense_latency_ms", "speedup",
+    "speedup_iqr", "energy_partial", "energy_coverage", "coverage", "partial",
 })
 #: The fields that say what an event is about; two runs' events with equal keys are compared.
 KEY_FIELDS = ("phase", "epoch", "pruner", "ratio", "detector", "tag", "window")

@@ -64,6 +64,27 @@ INCREMENTAL_TABLES = frozenset(
 )
 
 
+def _open_sqlite(path: str) -> tuple[sqlite3.Connection, int]:
+    """A read-only connection to the store at ``path`` and its schema version (sqlite3.DatabaseError if it is not
+    one)."""
+    try:
+        conn = connect(path, readonly=True)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.OperationalError:
+        # A WAL store on read-only media with no -shm beside it (and none can be made): nothing can be writing it,
+        # so it is read as immutable. With a -wal present, plain read-only mode works.
+        if Path(path + "-wal").exists():
+            raise
+        conn = connect(path, readonly=True, immutable=True)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    try:
+        conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise
+    return conn, version
+
+
 class StoreReader:
     """Queries over one store file.
 
@@ -75,28 +96,22 @@ class StoreReader:
         self.path = str(path)
         if not Path(self.path).is_file():
             raise StoreError(f"no store at {self.path} (run `splinebench run PROFILE` first, or pass --store PATH)")
-        database = self.path
-        from splinebench.store.bundle import BundleError, is_bundle, materialise
-
-        if is_bundle(self.path):  # a results bundle reads like the store it was exported from
-            try:
-                database = materialise(self.path)
-            except BundleError as exc:
-                raise StoreError(str(exc)) from None
         try:
-            try:
-                self.conn = connect(database, readonly=True)
-                version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            except sqlite3.OperationalError:
-                # A WAL store on read-only media with no -shm beside it (and none can be made): nothing can be
-                # writing it, so it is read as immutable. With a -wal present, plain read-only mode works.
-                if database != self.path or Path(self.path + "-wal").exists():
-                    raise
-                self.conn = connect(self.path, readonly=True, immutable=True)
-                version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            self.conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+            self.conn, version = _open_sqlite(self.path)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a readable splinebench store: {exc}") from None
+            # Only a file SQLite refuses is looked at as a results bundle: reading a live store's bytes with
+            # open()/close() would drop every POSIX lock this process's SQLite connections hold on it (fcntl locks
+            # are per process), and a writer closing then deletes the WAL under a dashboard still reading it.
+            from splinebench.store.bundle import BundleError, is_bundle, materialise
+
+            if not is_bundle(self.path):
+                raise StoreError(f"{self.path} is not a readable splinebench store: {exc}") from None
+            try:
+                self.conn, version = _open_sqlite(materialise(self.path))
+            except BundleError as bundle_error:
+                raise StoreError(str(bundle_error)) from None
+            except sqlite3.DatabaseError as replay_error:
+                raise StoreError(f"{self.path}: its runs could not be replayed: {replay_error}") from None
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path} has schema {version}, newer than this splinebench ({SCHEMA_VERSION})")
 

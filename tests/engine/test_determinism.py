@@ -6,6 +6,7 @@ result), so a number that moves anywhere fails it.
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
@@ -18,15 +19,18 @@ from splinebench.zoo.catalog import MODELS, register_model
 DROPOUT_NET = "test-dropout-fcnet"
 
 
-def _register_dropout_net() -> None:
-    """A tiny MLP with dropout: its training draws from torch's global RNG on every step."""
-    if DROPOUT_NET in MODELS:
-        return
+@pytest.fixture
+def dropout_net():
+    """A tiny MLP with dropout (its training draws from torch's global RNG on every step), unregistered afterwards
+    so the zoo's own listing (tests/zoo) never sees it."""
 
     @register_model(DROPOUT_NET, family="test", description="8x8 inputs: flatten, 32 ReLU units, dropout 0.5, linear")
     def dropout_fcnet(num_classes: int, in_channels: int) -> nn.Module:
         return nn.Sequential(nn.Flatten(), nn.Linear(in_channels * 64, 32), nn.ReLU(), nn.Dropout(0.5),
                              nn.Linear(32, num_classes))
+
+    yield DROPOUT_NET
+    MODELS.unregister(DROPOUT_NET)
 
 
 def _diff(store: str, a: str, b: str):
@@ -90,8 +94,8 @@ def _interrupt_at(phase: str, epoch: int):
     return sink
 
 
-def test_a_run_with_dropout_resumed_mid_phase_ends_identical_to_an_uninterrupted_one(tmp_path, tiny_profile):
-    _register_dropout_net()
+def test_a_run_with_dropout_resumed_mid_phase_ends_identical_to_an_uninterrupted_one(tmp_path, tiny_profile,
+                                                                                     dropout_net):
     profile = tiny_profile(**{"model.name": DROPOUT_NET, "train.epochs": 4, "retrain.epochs": 2,
                               "early_bird.enabled": False,
                               "prune.pruners": [{"name": "spline", "ticket": "final"}]})
@@ -132,11 +136,10 @@ def test_streams_are_independent_of_each_other_and_leave_the_global_rng_alone():
 ALERTING_NET = "test-nondeterministic-net"
 
 
-def _register_alerting_net() -> None:
+@pytest.fixture
+def alerting_net():
     """A tiny MLP whose forward fails as a CUDA op without a deterministic kernel does under deterministic mode
-    (the message is c10's alertNotDeterministic text, which CPU torch cannot be made to raise)."""
-    if ALERTING_NET in MODELS:
-        return
+    (the message is c10's alertNotDeterministic text, which CPU torch cannot be made to raise); unregistered after."""
 
     class Alerting(nn.Sequential):
         def forward(self, x):
@@ -152,13 +155,14 @@ def _register_alerting_net() -> None:
     def alerting(num_classes: int, in_channels: int) -> nn.Module:
         return Alerting(nn.Flatten(), nn.Linear(in_channels * 64, 16), nn.ReLU(), nn.Linear(16, num_classes))
 
+    yield ALERTING_NET
+    MODELS.unregister(ALERTING_NET)
 
-def test_deterministic_mode_is_recorded_and_refuses_a_nondeterministic_op_by_name(tmp_path, tiny_profile):
-    import pytest
 
+def test_deterministic_mode_is_recorded_and_refuses_a_nondeterministic_op_by_name(tmp_path, tiny_profile,
+                                                                                  alerting_net):
     from splinebench.errors import BadInputError
 
-    _register_alerting_net()
     store = str(tmp_path / "store.sqlite")
     try:
         ok_id, ok = execute(tiny_profile(**{"deterministic": True, "train.epochs": 1, "retrain.epochs": 0}), store)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -98,6 +100,48 @@ def test_a_reader_sees_new_rows_while_a_writer_is_writing(tmp_path):
             break
     thread.join()
     assert seen == list(range(1, 51))
+
+
+_WRITE_ONE_RUN = """
+import sys
+from splinebench.engine.events import EventBus, RunStarted
+from splinebench.store import StoreWriter
+writer = StoreWriter(sys.argv[1])
+bus = EventBus(sys.argv[2])
+bus.subscribe(writer)
+bus.emit(RunStarted, name="t", profile={}, versions={}, model="m", dataset="d", seed=0, device="cpu", host="h", pid=1)
+print("written", flush=True)
+sys.stdin.readline()  # stay open until told
+writer.close()
+"""
+
+
+def test_readers_opened_beside_a_live_writer_see_the_next_run_after_it_closed(tmp_path):
+    """The dashboard opens readers (runs list, store watch, run screen) while a run writes; that run stops and a
+    resumed one writes and closes. Every open reader must see it. (Sniffing the file's bytes for a bundle with
+    open()/close() used to drop this process's SQLite locks, so the closing writer deleted the WAL under the open
+    readers: they read a stale store until restarted.)"""
+    path = str(tmp_path / "s.sqlite")
+
+    def start_writer(run_id: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen([sys.executable, "-c", _WRITE_ONE_RUN, path, run_id], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None and process.stdout.readline().strip() == "written"
+        return process
+
+    def close(process: subprocess.Popen[str]) -> None:
+        process.communicate("\n", timeout=120)
+        assert process.returncode == 0
+
+    first = start_writer("first")
+    readers = [StoreReader(path), StoreReader(path)]
+    assert all([r.id for r in reader.runs()] == ["first"] for reader in readers)
+    close(first)
+    versions = [reader.data_version() for reader in readers]
+    close(start_writer("second"))
+    for reader, version in zip(readers, versions, strict=True):
+        assert reader.data_version() != version
+        assert sorted(r.id for r in reader.runs()) == ["first", "second"]
 
 
 def test_unknown_and_ambiguous_run_ids_are_clear_errors(tmp_path):

@@ -30,8 +30,6 @@ def _status(app: SplinebenchDashboard, run_id: str) -> str | None:
 
 
 @pilot_test
-@pytest.mark.xfail(reason="after the session-3 merges the resumed run finishes but the dashboard does not show its "
-                   "status change within 60 s; open in issue 17, to be fixed first", strict=False)
 async def test_a_run_launched_from_the_dashboard_shows_distances_and_the_eb_marker_and_can_be_stopped_and_resumed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
