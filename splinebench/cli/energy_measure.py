@@ -21,7 +21,6 @@ from typing import Annotated, Any
 import typer
 
 from splinebench.engine.events import EnergyMeasured, EventBus, RunFinished, RunStarted
-from splinebench.engine.run import new_run_id
 from splinebench.errors import BadInputError
 from splinebench.store import StoreWriter, default_store_path
 
@@ -62,6 +61,7 @@ def measure_command(
 async def measure(url: str, command: list[str], store: str, pattern: re.Pattern[str], interval_ms: int,
                   accept_new_host: bool, ssh_options: dict[str, Any]) -> int:
     """Meter ``command`` on ``url``; returns its exit status. Everything lands in the store as one run."""
+    from splinebench.engine.run import new_run_id
     from splinebench.measure.energy import open_meter
     from splinebench.remote.session import ConnectOptions, RemoteSession
 

@@ -11,16 +11,17 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from splinebench.engine import checkpoints
 from splinebench.engine.energy_windows import EnergyWindows
 from splinebench.engine.events import Event, EventBus, RunFailed, RunResumed
-from splinebench.engine.pipeline import Pipeline
 from splinebench.engine.run_lock import RunLock
 from splinebench.errors import BadInputError, RunAbortedError
 from splinebench.profiles import Profile, profile_from_dict
 from splinebench.store import StoreReader, StoreWriter
+
+if TYPE_CHECKING:  # the pipeline pulls in torch-pruning and timm: a profile refused by preflight never pays for them
+    from splinebench.engine.pipeline import Pipeline
 
 Sink = Callable[[Event], None]
 
@@ -90,6 +91,8 @@ def execute(
     for sink in sinks:
         bus.subscribe(sink)
     energy = EnergyWindows(meter, bus, idle, min_coverage=profile.energy_min_coverage)
+    from splinebench.engine.pipeline import Pipeline
+
     pipeline = Pipeline(profile, run_id, run_dir_for(store_path, run_id), bus, energy)
     return run_id, _drive(pipeline, bus, writer, lock)
 
@@ -113,6 +116,8 @@ def resume(store_path: str, run_id: str, sinks: Iterable[Sink] = (), meter: Any 
     # Taken before anything is read or written: a second resume (or one while the run still runs) stops here.
     lock = RunLock(run_dir, run_id).acquire()
     try:
+        from splinebench.engine import checkpoints
+
         state = checkpoints.load_state(run_dir)
         if state is None:
             raise BadInputError(f"run {run_id} has no checkpoint in {run_dir}; start it again instead")
@@ -135,6 +140,8 @@ def resume(store_path: str, run_id: str, sinks: Iterable[Sink] = (), meter: Any 
     for sink in sinks:
         sink(RunResumed(run_id=run_id, seq=state.seq, ts=time.time(), from_seq=state.seq, pid=os.getpid()))
     energy = EnergyWindows(meter, bus, min_coverage=profile.energy_min_coverage)
+    from splinebench.engine.pipeline import Pipeline
+
     pipeline = Pipeline(profile, run_id, run_dir, bus, energy, resume=state)
     return run_id, _drive(pipeline, bus, writer, lock)
 

@@ -10,10 +10,13 @@ the reason they are kept, so an asked ratio is never silently missed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
-import torch_pruning as tp
 from torch import nn
+
+if TYPE_CHECKING:  # torch-pruning imports timm (seconds): loaded when a graph is built, not when pruners are listed
+    import torch_pruning as tp
 
 PRUNABLE_TYPES = (nn.Conv2d, nn.Linear)
 NORM_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d)
@@ -36,11 +39,15 @@ def output_layers(model: nn.Module, num_classes: int | None = None) -> list[str]
 
 
 def build_graph(model: nn.Module, example_input: torch.Tensor) -> tp.DependencyGraph:
+    import torch_pruning as tp
+
     with torch.enable_grad():
         return tp.DependencyGraph().build_dependency(model, example_inputs=example_input, verbose=False)
 
 
 def _out_pruning_fn(module: nn.Module):
+    import torch_pruning as tp
+
     return tp.prune_linear_out_channels if isinstance(module, nn.Linear) else tp.prune_conv_out_channels
 
 

@@ -209,6 +209,7 @@ def test_a_store_on_read_only_media_can_be_listed_but_not_run_into(tmp_path, wal
     assert {p: p.read_bytes() for p in folder.iterdir()} == before
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 def test_markup_in_names_labels_and_ids_prints_as_itself(tmp_path):
     store = tmp_path / "s.sqlite"
     _synthetic_run(store, run_id="[bold]r1", name="[/bold]", label="[red]sp[/]")

@@ -62,6 +62,7 @@ def test_sweep_help_keeps_the_bracketed_table_name():
     assert "its [sweep] table" in " ".join(result.stdout.split())
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 def test_runs_json_options_say_what_they_print():
     for args in (["runs", "list"], ["runs", "show"], ["runs", "attach"]):
         out = " ".join(splinebench(*args, "--help").stdout.split())

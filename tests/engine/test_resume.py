@@ -45,7 +45,8 @@ def _numbers(store: Path, run_id: str) -> dict[str, list[tuple]]:
     return out
 
 
-@pytest.mark.parametrize(("kill_phase", "kill_epoch"), [("dense", 2), ("retrain:spline@0.5", 1)])
+@pytest.mark.parametrize(("kill_phase", "kill_epoch"),
+                         [("dense", 2), pytest.param("retrain:spline@0.5", 1, marks=pytest.mark.slow)])
 def test_a_run_killed_mid_training_resumes_to_identical_final_metrics(tmp_path, kill_phase, kill_epoch):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     reference_store = tmp_path / "reference" / "store.sqlite"

@@ -41,6 +41,7 @@ def test_resuming_a_run_that_still_runs_is_refused_and_writes_nothing(tmp_path):
     assert row["seqs"] == list(range(1, len(row["seqs"]) + 1))
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 def test_a_second_resume_is_refused_while_the_first_runs(tmp_path, reference_run):
     store = tmp_path / "store.sqlite"
     original = start(cli(*run_args(store)), cwd=tmp_path)

@@ -41,6 +41,7 @@ def test_an_event_the_store_cannot_take_stops_the_run_marked_failed_in_its_place
     assert (tmp_path / "runs" / "r1" / "run.lock").exists()
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 def test_a_store_locked_longer_than_the_busy_timeout_stops_the_run_loudly(tmp_path, reference_run):
     store = tmp_path / "store.sqlite"
     proc = start(cli(*run_args(store)), cwd=tmp_path, SPLINEBENCH_STORE_BUSY_TIMEOUT="2")

@@ -40,6 +40,7 @@ def _cli(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedPr
     return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, env=env, cwd=home, timeout=timeout)
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 def test_a_run_metered_over_ssh_has_energy_per_phase_and_in_runs_show(user_home):
     store = user_home / "store.sqlite"
     result = _cli(user_home, "run", str(ROOT / "profiles" / "quickstart.toml"), "--store", str(store),

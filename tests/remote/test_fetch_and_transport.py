@@ -85,6 +85,7 @@ def test_the_asyncssh_floor_is_the_release_that_refuses_outside_symlinks():
     assert tuple(int(x) for x in asyncssh.__version__.split(".")[:2]) >= (2, 24)
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 @pytest.mark.ssh
 def test_a_board_without_sftp_runs_remote_runs_over_exec_channels(board_without_sftp, tmp_path):
     store = tmp_path / "store.sqlite"

@@ -102,7 +102,7 @@ def _victim_store(path: Path) -> None:
     writer.close()
 
 
-DEFAULT_ROWS = {"string seq", "another run", "huge line"}  # the rest run with -m slow (each row is two CLI starts)
+DEFAULT_ROWS = {"another run"}  # the rest run with -m slow (each row is two CLI starts)
 ROWS = [pytest.param(*c, id=c[0], marks=() if c[0] in DEFAULT_ROWS else pytest.mark.slow) for c in CASES]
 
 

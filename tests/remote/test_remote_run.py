@@ -75,6 +75,7 @@ def test_a_remote_run_records_here_what_a_local_run_records(board, tmp_path):
     assert list((tmp_path / "here" / "runs" / remote_id / "tickets").glob("*.pt"))
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 def test_cutting_the_link_mid_run_loses_no_event_and_doubles_none(board, tmp_path):
     profile = _profile(**{"train.epochs": 15, "data.name": "mnist-5k"})  # long enough to cut the link mid-run
     store = tmp_path / "store.sqlite"
@@ -113,6 +114,7 @@ def test_cutting_the_link_mid_run_loses_no_event_and_doubles_none(board, tmp_pat
     assert remote.count("offset_s") >= 2  # the clock offset was measured again after the reconnect
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 def test_runs_stop_leaves_no_remote_process(board, tmp_path):
     profile = _profile(**{"train.epochs": 40, "data.name": "mnist-5k"})
     store = tmp_path / "store.sqlite"
@@ -155,6 +157,7 @@ def test_runs_stop_leaves_no_remote_process(board, tmp_path):
     assert "is not running; it is interrupted here" in stop(str(store), run_id, options)
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 def test_ctrl_c_with_stop_on_exit_stops_the_remote_run(board, tmp_path):
     import json
     import os

@@ -64,6 +64,7 @@ def test_the_trials_run_on_both_nodes_and_every_task_records_its_node(undisturbe
     assert len(sweep_runs(store, plan.sweep_id)) == 2
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 def test_a_worker_killed_mid_retrain_is_retried_and_ends_with_the_undisturbed_metrics(undisturbed, tmp_path):
     reference_plan, _, reference_store = undisturbed
     plan = plan_sweep(_request(tmp_path, sweep_id="sweep-worker-kill"))
@@ -92,6 +93,7 @@ def test_a_worker_killed_mid_retrain_is_retried_and_ends_with_the_undisturbed_me
         assert metrics(tmp_path / "store.sqlite", got) == metrics(reference_store, want)
 
 
+@pytest.mark.slow  # minutes of the default run's budget; `scripts/test -m slow` runs it
 def test_a_driver_killed_with_sigkill_resumes_without_rerunning_finished_branches(undisturbed, ray_cluster, tmp_path):
     reference_plan, _, reference_store = undisturbed
     storage, store = tmp_path / "storage", tmp_path / "store.sqlite"

@@ -27,7 +27,8 @@ async def _open_and_close(pilot, app, dialog: str) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("dialog", list(DIALOGS))
+# one dialog in the default run (each case walks every panel); the others with -m slow
+@pytest.mark.parametrize("dialog", [d if d == "launch" else pytest.param(d, marks=pytest.mark.slow) for d in DIALOGS])
 @pilot_test
 async def test_footer_keys_work_on_every_panel_after_a_dialog_closes(fixture_store, dialog):
     app = SplinebenchDashboard(str(fixture_store), profiles_dir=str(PROFILES))
