@@ -11,7 +11,6 @@ deterministic), optionally retrains it on the profile's schedule, and draws ever
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -107,42 +106,46 @@ def _is_two_d(dataset: str) -> bool:
 
 
 def _partition_files(reader: Any, run_id: str, out_dir: Path) -> list[Path]:
-    from splinebench.profiles import profile_from_dict
     from splinebench.report.figures import save_figure
     from splinebench.report.partition import PARTITION_DPI, partition_figure
 
-    run = reader.run(run_id)
-    profile = profile_from_dict(reader.profile(run.id))
-    toy = ToyModels.from_run(profile, Path(run.results_dir or ""), run.id)
+    toy = ToyModels.from_run(reader, run_id)
     pictures = toy.pictures(toy.models(None, None, retrain=True))
-    fig = partition_figure(pictures, toy.data, f"{profile.name} ({run.id}): input-space partition per layer")
-    return save_figure(fig, out_dir, f"{profile.name}-partition", dpi=PARTITION_DPI)
+    name = toy.profile.name
+    fig = partition_figure(pictures, toy.data, f"{name} ({toy.run_id}): input-space partition per layer")
+    return save_figure(fig, out_dir, f"{name}-partition", dpi=PARTITION_DPI)
 
 
 class ToyModels:
-    """A finished 2-D run's dense ticket and its pruned (and retrained) versions, rebuilt from the run directory."""
+    """A finished 2-D run's models exactly as the run made them, read from its directory: the dense ticket and, per
+    branch, the ticket with the run's recorded pruning replayed (history and masks, the engine's resume path) and the
+    retrained model the run saved. Nothing is pruned or trained again here, so the pictures show the run's own
+    models, whatever its hooks, per-pruner retrain settings or ``mode = "scratch"`` did."""
 
-    def __init__(self, profile: Any, run_dir: Path, run_id: str) -> None:
+    def __init__(self, profile: Any, run_dir: Path, run_id: str, plan: dict[str, Any]) -> None:
         import torch
 
         from splinebench.data import load_dataset
+        from splinebench.engine.plan import RunPlan
         from splinebench.engine.training import BatchSource
 
         torch.set_num_threads(1)  # nets this small only lose to thread start-up (and to a busy machine)
+        if not plan.get("branches"):
+            raise BadInputError(f"run {run_id} was recorded before runs carried their plan; run its profile again")
         self.profile = profile
         self.run_dir = run_dir
         self.run_id = run_id
-        self.device = torch.device("cpu")
+        self.plan = RunPlan.from_dict(plan)
         self.bundle = load_dataset(profile.data.name, root=profile.data.root, **profile.data.options)
         if tuple(self.bundle.input_shape or ()) != (2,):
             raise BadInputError(
                 f"partition pictures need 2-D inputs; {profile.data.name} has inputs of shape "
                 f"{tuple(self.bundle.input_shape or ())} (try profiles/toy-2d.toml)"
             )
-        self.train = BatchSource(self.bundle.train, profile.data.batch_size, self.device)
-        self.test = BatchSource(self.bundle.test, profile.data.test_batch_size, self.device)
-        assert self.train.tensors is not None
-        x, y = self.train.tensors
+        self.test = BatchSource(self.bundle.test, profile.data.test_batch_size, torch.device("cpu"))
+        train = BatchSource(self.bundle.train, profile.data.batch_size, torch.device("cpu"))
+        assert train.tensors is not None
+        x, y = train.tensors
         self.data = (x.numpy(), y.numpy())
         extent = self.bundle.meta.get("extent")
         if extent:
@@ -153,39 +156,36 @@ class ToyModels:
             self.extent = data_extent(self.data[0])
 
     @classmethod
-    def from_run(cls, profile: Any, run_dir: Path, run_id: str) -> ToyModels:
-        return cls(profile, run_dir, run_id)
+    def from_run(cls, reader: Any, run_id: str) -> ToyModels:
+        from splinebench.profiles import profile_from_dict
 
-    def _new_model(self) -> Any:
-        import torch
+        run = reader.run(run_id)
+        return cls(profile_from_dict(reader.profile(run.id)), Path(run.results_dir or ""), run.id, reader.plan(run.id))
 
+    def _file(self, relative: str) -> Path:
+        path = self.run_dir / relative
+        if not path.is_file():
+            raise BadInputError(f"run {self.run_id} has no {relative} in {self.run_dir}; was it trained to the end?")
+        return path
+
+    def _ticket(self, relative: str) -> Any:
+        from splinebench.engine import checkpoints
         from splinebench.zoo import create_model
 
-        torch.manual_seed(self.profile.seed)
-        return create_model(self.profile.model.name, num_classes=self.bundle.num_classes,
-                            in_channels=self.bundle.in_channels, **self.profile.model.options)
+        model = create_model(self.profile.model.name, num_classes=self.bundle.num_classes,
+                             in_channels=self.bundle.in_channels, **self.profile.model.options)
+        model.load_state_dict(checkpoints.load(self._file(relative)))
+        return model.eval()
 
-    def _ticket(self, name: str) -> Any:
-        from splinebench.engine import checkpoints
-
-        path = self.run_dir / "tickets" / name
-        if not path.is_file():
-            raise BadInputError(f"run {self.run_id} has no {name} in {path.parent}; was it trained to the end?")
-        model = self._new_model()
-        model.load_state_dict(checkpoints.load(path))
-        return model
-
-    def entry(self, label: str | None) -> Any:
-        """The pruner entry to draw: ``label``, else the profile's first spline entry, else plain spline."""
-        from splinebench.profiles import PrunerEntry
-
-        entries = self.profile.prune.pruners
+    def branch(self, label: str | None) -> Any:
+        """The branch to draw: ``label``, else the run's first spline entry, else its first entry."""
+        branches = self.plan.branches
         if label is not None:
-            found = next((e for e in entries if e.display == label), None)
+            found = next((b for b in branches if b.label == label), None)
             if found is None:
-                raise BadInputError(f"--pruner {label!r}: the profile has {', '.join(e.display for e in entries)}")
+                raise BadInputError(f"--pruner {label!r}: run {self.run_id} has {', '.join(b.label for b in branches)}")
             return found
-        return next((e for e in entries if e.name == "spline"), PrunerEntry(name="spline"))
+        return next((b for b in branches if b.pruner == "spline"), branches[0])
 
     def accuracy(self, model: Any) -> float:
         from splinebench.engine.training import evaluate
@@ -193,58 +193,36 @@ class ToyModels:
         return evaluate(model, self.test.batches(False)).accuracy
 
     def models(self, ratios: list[float] | None, label: str | None, retrain: bool) -> list[tuple[str, Any]]:
-        """(title, model): the dense model, then per ratio the pruned one and, if asked, the retrained one."""
+        """(title, model): the dense model, then per ratio the pruned ticket and, if asked, the retrained model."""
+        import torch
 
-        from splinebench.prune import PruneContext, apply_plan, create_pruner, discover, prunable_layers
+        from splinebench.engine.checkpoints import build_saved_model, load_saved_model
+        from splinebench.engine.plan import INIT_TICKET
+        from splinebench.prune import rebuild_structure
 
-        dense = self._ticket("dense-final.pt")
+        branch = self.branch(label)
+        dense_plan = self.plan.dense_of(branch) or self.plan.dense[0]
+        dense = self._ticket(dense_plan.final_ticket)
         out = [(f"dense: {100 * self.accuracy(dense):.1f}%", dense)]
-        entry = self.entry(label)
-        ticket = dense
-        if entry.ticket == "eb" and (self.run_dir / "tickets" / "dense-eb-spline.pt").is_file():
-            ticket = self._ticket("dense-eb-spline.pt")
-        init_state = {k: v.clone() for k, v in self._new_model().state_dict().items()}
-        example = self.train.tensors[0][:64] if self.train.tensors is not None else None
-
-        def batches(n: int):
-            for i, batch in enumerate(self.train.batches(True, self.profile.seed)):
-                if i >= n:
-                    return
-                yield batch
-
-        registry = discover()
-        for ratio in ratios or list(entry.ratios or self.profile.prune.ratios):
-            if not 0 < ratio < 1:
-                raise BadInputError(f"--ratio {ratio}: a pruning ratio is strictly between 0 and 1")
-            pruner = create_pruner(entry.name, registry, **entry.options)
-            ctx = PruneContext(
-                example_input=example, batches=batches, init_state=init_state, device=self.device,
-                seed=self.profile.seed, num_classes=self.bundle.num_classes,
-                prunable=[layer.name for layer in prunable_layers(ticket, example) if layer.independent],
-            )
-            base = self._new_model() if pruner.acts_on == "init" else ticket
-            if pruner.acts_on == "init":
-                base.load_state_dict(init_state)
-            plan = pruner.plan(base, ratio, ctx)
-            pruned, _ = apply_plan(base, plan, example, init_state)
-            title = f"{entry.display} {ratio:.0%}"
+        for ratio in ratios or list(branch.ratios):
+            run = next((r for r in branch.runs if abs(r.ratio - ratio) < 1e-9), None)
+            if run is None:
+                have = ", ".join(f"{r:g}" for r in branch.ratios)
+                raise BadInputError(f"--ratio {ratio:g}: run {self.run_id} pruned {branch.label} at {have} only")
+            saved = load_saved_model(self._file(run.model_file))
+            ticket = {"init": INIT_TICKET, "eb": dense_plan.eb_ticket(run.detector)}.get(branch.ticket,
+                                                                                          dense_plan.final_ticket)
+            if not (self.run_dir / ticket).is_file():  # an EB that never fired: the run used the final ticket
+                ticket = dense_plan.final_ticket
+            pruned = self._ticket(ticket)
+            rebuild_structure(pruned, torch.zeros(saved["example_shape"]), saved.get("history") or [],
+                              saved.get("masks"))
+            title = f"{branch.label} {ratio:.0%}"
             out.append((f"{title} pruned: {100 * self.accuracy(pruned):.1f}%", pruned))
-            if retrain and self.profile.retrain.epochs > 0:
-                tuned = self._retrain(copy.deepcopy(pruned), ratio)
+            if retrain:
+                tuned = build_saved_model(saved)
                 out.append((f"{title} +retrain: {100 * self.accuracy(tuned):.1f}%", tuned))
         return out
-
-    def _retrain(self, model: Any, ratio: float) -> Any:
-        from splinebench.engine.training import epoch_seed, make_optimizer, make_scheduler, train_epoch
-
-        settings = self.profile.retrain
-        optimizer = make_optimizer(model, settings.lr, settings.momentum, settings.weight_decay)
-        scheduler = make_scheduler(optimizer, settings.epochs, settings.milestones, settings.gamma)
-        for epoch in range(1, settings.epochs + 1):
-            train_epoch(model, optimizer, self.train.batches(True, epoch_seed(self.profile.seed, f"draw@{ratio}",
-                                                                              epoch)))
-            scheduler.step()
-        return model
 
     def pictures(self, models: list[tuple[str, Any]], resolution: tuple[int, int] = (200, 200)) -> list[Any]:
         from splinebench.report.partition import partition_picture
@@ -299,11 +277,11 @@ def partition_command(
     try:
         run = reader.run(run_id)
         profile = profile_from_dict(reader.profile(run.id))
+        if not _is_two_d(profile.data.name):
+            raise BadInputError(f"run {run.id} trained on {profile.data.name!r}: partition pictures need 2-D inputs")
+        toy = ToyModels.from_run(reader, run.id)
     finally:
         reader.close()
-    if not _is_two_d(profile.data.name):
-        raise BadInputError(f"run {run.id} trained on {profile.data.name!r}: partition pictures need 2-D inputs")
-    toy = ToyModels.from_run(profile, Path(run.results_dir or ""), run.id)
     models = toy.models(list(ratio) if ratio else None, pruner, retrain)
     rows = max(4, width // 2)
     small = toy.pictures(models, resolution=(2 * width, 4 * rows))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import typer
@@ -98,7 +99,30 @@ def test_partition_draws_a_toy_run_in_the_terminal_and_to_files(cli, toy_run, tm
         assert (tmp_path / f"toy-test-partition.{ext}").stat().st_size > 1000
 
 
-def test_partition_refuses_a_ratio_outside_zero_one(cli, toy_run):
+def test_partition_refuses_a_ratio_the_run_did_not_prune_at_and_names_those_it_did(cli, toy_run):
     store, run_id = toy_run
     result = CliRunner().invoke(cli, ["partition", run_id, "--store", str(store), "--ratio", "1.5"])
     assert isinstance(result.exception, BadInputError)
+    assert "--ratio 1.5" in str(result.exception) and "at 0.5 only" in str(result.exception)
+
+
+def test_partition_draws_the_run_s_own_retrained_model(cli, toy_run):
+    """No second pipeline: the "+retrain" picture is the model file the run saved, weight for weight."""
+    import torch
+
+    from splinebench.cli.report import ToyModels
+    from splinebench.engine.checkpoints import load_pruned_model
+    from splinebench.store import StoreReader
+
+    store, run_id = toy_run
+    reader = StoreReader(store)
+    try:
+        toy = ToyModels.from_run(reader, run_id)
+        results_dir = reader.run(run_id).results_dir
+    finally:
+        reader.close()
+    models = dict(toy.models(None, None, retrain=True))
+    tuned = next(model for title, model in models.items() if "+retrain" in title)
+    saved = load_pruned_model(Path(results_dir) / toy.plan.branches[0].runs[0].model_file)
+    for (name, a), (_, b) in zip(tuned.state_dict().items(), saved.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
