@@ -287,11 +287,8 @@ class RunFeed:
         return row["epoch"] if row else None
 
     def early_bird_view(self, phase: str) -> EarlyBirdView:
-        settings = self.profile.get("early_bird", {})
-        eps = float(settings.get("eps", 0.15))
-        window = int(settings.get("window", 2))
-        anchor = str(settings.get("anchor", "consecutive"))
-        distance = str(settings.get("distance", "mean-of-layers"))
+        settings = _early_bird_settings(self.profile.get("early_bird", {}))
+        eps, window, anchor, distance = settings.eps, settings.window, settings.anchor, settings.distance
         series = self.partition.get(phase, PartitionSeries())
         fifo: list[float] = []
         if anchor == "current":
@@ -304,7 +301,7 @@ class RunFeed:
             fifo = [series.net[e][pick] for e in sorted(series.net)[-window:]]
         fired = self.early_birds.get(("spline", phase))
         return EarlyBirdView(
-            enabled=bool(settings.get("enabled", True)),
+            enabled=settings.enabled,
             eps=eps,
             window=window,
             anchor=anchor,
@@ -312,7 +309,7 @@ class RunFeed:
             fifo=fifo,
             fired_epoch=fired["epoch"] if fired else None,
             fired_fifo=json.loads(fired["fifo"]) if fired and fired.get("fifo") else None,
-            approximate=list(settings.get("layers", ["*"])) != ["*"],
+            approximate=list(settings.layers) != ["*"],
         )
 
     def training_macs_so_far(self, phase: str) -> float:
@@ -435,3 +432,17 @@ def _news(before: RunRow, after: RunRow) -> list[RunNews]:
     if before.status != after.status and after.status in ("finished", "failed", "interrupted"):
         out.append(RunNews(after.status, after.id, after.name))
     return out
+
+
+def _early_bird_settings(stored: dict[str, Any]) -> Any:
+    """The run's [early_bird] table with the profile model's defaults (the one place they are written) for keys a
+    run recorded by an older splinebench lacks; a table that no longer validates reads as the defaults."""
+    from pydantic import ValidationError
+
+    from splinebench.profiles import EarlyBirdSettings
+
+    known = {k: v for k, v in stored.items() if k in EarlyBirdSettings.model_fields}
+    try:
+        return EarlyBirdSettings.model_validate(known)
+    except ValidationError:
+        return EarlyBirdSettings()
