@@ -47,7 +47,8 @@ from rich.console import Console
 
 from splinebench.store import StoreReader, StoreWriter
 from splinebench.tui.app import SplinebenchDashboard
-from splinebench.tui.screens.run import PANELS, RunScreen
+from splinebench.tui.panels import PANELS
+from splinebench.tui.screens.run import RunScreen
 from splinebench.tui.synthetic import SyntheticRun
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,7 +121,7 @@ async def refresh_cost(folder: Path, size: tuple[int, int]) -> dict[str, float]:
         out["epoch_refresh_ms_median"] = statistics.median(per_epoch) * 1000
         out["epoch_refresh_ms_max"] = max(per_epoch) * 1000
         panel_ms = {}
-        for pid, _, _ in PANELS:
+        for pid in [p.pid for p in PANELS]:
             screen.stale.add(pid)
             t = time.process_time()
             screen.action_panel(pid)
@@ -256,7 +257,7 @@ def idle_cpu(folder: Path, seconds: float) -> dict[str, float]:
 
 #: Output chunks closer together than this belong to one frame (Textual writes a frame in one go).
 FRAME_GAP_SECONDS = 0.008
-PANEL_KEYS = {pid: str(n).encode() for n, (pid, _, _) in enumerate(PANELS, 1)}
+PANEL_KEYS = {pid: str(n).encode() for n, pid in enumerate([p.pid for p in PANELS], 1)}
 
 
 def _write_epochs(writer: StoreWriter, run: SyntheticRun, first: int, count: int, per_second: float) -> list[float]:

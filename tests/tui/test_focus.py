@@ -8,9 +8,10 @@ from textual.widgets import DataTable, Input, TabbedContent
 from tui_helpers import PROFILES, pilot_test, screen_text, wait_for
 
 from splinebench.tui import SplinebenchDashboard
+from splinebench.tui.panels import PANELS
 from splinebench.tui.screens.dialogs import HelpScreen
 from splinebench.tui.screens.launch import LaunchScreen
-from splinebench.tui.screens.run import PANELS, RunScreen
+from splinebench.tui.screens.run import RunScreen
 
 DIALOGS = {"help": ("question_mark", HelpScreen), "palette": ("ctrl+p", None), "launch": ("n", LaunchScreen)}
 
@@ -41,7 +42,7 @@ async def test_footer_keys_work_on_every_panel_after_a_dialog_closes(fixture_sto
         run_screen = app.screen
         assert isinstance(run_screen, RunScreen)
         tabs = run_screen.query_one(TabbedContent)
-        for n, (pid, _, _) in enumerate(PANELS, 1):
+        for n, pid in enumerate([p.pid for p in PANELS], 1):
             await pilot.press(str(n))
             await pilot.pause()
             assert tabs.active == pid
@@ -52,7 +53,7 @@ async def test_footer_keys_work_on_every_panel_after_a_dialog_closes(fixture_sto
             await pilot.press("w")  # a footer key
             await pilot.pause()
             assert run_screen.window_index != window, f"{where}: w did nothing"
-            other = PANELS[n % len(PANELS)][0]
+            other = PANELS[n % len(PANELS)].pid
             await pilot.press(str(n % len(PANELS) + 1))  # a number key moves to the next panel ...
             await pilot.pause()
             assert tabs.active == other, f"{where}: the number key was lost"

@@ -11,42 +11,20 @@ panel's redraw per epoch.
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane, Tabs
 
-from splinebench.report.tables import result_grid
 from splinebench.store import StoreError, StoreReader
-from splinebench.tui.colours import swatch
 from splinebench.tui.feed import PartitionSeries, RunFeed
-from splinebench.tui.widgets.distance_matrix import DistanceMatrixGrid
+from splinebench.tui.panel import PanelContext
+from splinebench.tui.panels import PANELS
 from splinebench.tui.widgets.early_bird import EarlyBirdBar
-from splinebench.tui.widgets.energy import EnergyPanel
-from splinebench.tui.widgets.flops import FlopsPanel
 from splinebench.tui.widgets.heat_strip import LayerHeatStrip
-from splinebench.tui.widgets.leaderboard import Leaderboard, caption
-from splinebench.tui.widgets.plots import EB_COLOUR, CurvePlot, NetDistancePlot
 from splinebench.tui.widgets.run_header import RunHeader
-
-#: (tab id, tab title, the feed topics it draws)
-PANELS: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("layers", "Layers", frozenset({"layers", "early_birds", "phases"})),
-    ("distance", "Net distance", frozenset({"net", "early_birds", "phases"})),
-    ("matrix", "Matrix", frozenset({"matrix", "early_birds", "phases"})),
-    ("flops", "FLOPs", frozenset({"models", "phases", "epochs", "results"})),
-    ("energy", "Energy", frozenset({"energy", "power"})),
-    ("curves", "Curves", frozenset({"epochs", "phases", "early_birds"})),
-    ("leaderboard", "Leaderboard", frozenset({"results", "run"})),
-)
-
-#: The net-distance plot's key, above it rather than on the data (NetDistancePlot's colours).
-NET_KEY = (f"{swatch('cyan')} mean of layers  {swatch('orange')} bit-weighted  {swatch('yellow', '─')} eps  "
-           f"{swatch(EB_COLOUR, '|')} EB epoch")
 
 #: Time windows ``w`` cycles through for the line plots (newest N epochs; None = all).
 WINDOWS: tuple[int | None, ...] = (None, 10, 30)
@@ -58,8 +36,8 @@ class RunScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         *[
-            Binding(str(n), f"panel('{pid}')", title, show=False)
-            for n, (pid, title, _) in enumerate(PANELS, 1)
+            Binding(str(n), f"panel('{panel.pid}')", panel.title, show=False)
+            for n, panel in enumerate(PANELS, 1)
         ],
         Binding("tab", "next_panel", "Next panel", show=False),
         Binding("w", "widen", "Window"),
@@ -75,7 +53,7 @@ class RunScreen(Screen[None]):
         self.feed = RunFeed(run_id)
         self.phase = ""
         self.window_index = 0
-        self.stale: set[str] = {pid for pid, _, _ in PANELS}
+        self.stale: set[str] = {panel.pid for panel in PANELS}
         self.redraws = 0  # panel redraws done, for tests and the benchmark
 
     def compose(self) -> ComposeResult:
@@ -84,26 +62,10 @@ class RunScreen(Screen[None]):
         yield EarlyBirdBar(id="eb-bar")
         # Disabled while hidden: a hidden box that can take focus swallows digits, q and ? after any dialog.
         yield Input(placeholder="filter layers by name (Enter or Esc to close)", id="layer-filter", disabled=True)
-        with TabbedContent(id="panels", initial="layers"):
-            with TabPane("1 Layers", id="layers"):
-                yield LayerHeatStrip(id="heat-strip")
-            with TabPane("2 Net distance", id="distance"):
-                yield Static(NET_KEY, id="distance-key")
-                yield NetDistancePlot(id="net-plot")
-            with TabPane("3 Matrix", id="matrix"):
-                yield DistanceMatrixGrid(id="matrix-grid")
-            with TabPane("4 FLOPs", id="flops"):
-                yield FlopsPanel(id="flops-panel")
-            with TabPane("5 Energy", id="energy"):
-                yield EnergyPanel(id="energy-panel")
-            with TabPane("6 Curves", id="curves"):
-                yield Static("", id="curves-key")
-                with Horizontal(id="curves-row"):
-                    yield CurvePlot("test_acc", "test accuracy (%)", id="acc-plot")
-                    yield CurvePlot("train_loss", "train loss", id="loss-plot")
-            with TabPane("7 Leaderboard", id="leaderboard"):
-                yield Static("", id="leaderboard-caption")
-                yield Leaderboard(id="leaderboard-table", zebra_stripes=True, cursor_type="row")
+        with TabbedContent(id="panels", initial=PANELS[0].pid):
+            for n, panel in enumerate(PANELS, 1):
+                with TabPane(f"{n} {panel.title}", id=panel.pid):
+                    yield from panel.compose()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -171,9 +133,9 @@ class RunScreen(Screen[None]):
             )
         if changes & {"net", "matrix", "early_birds", "phases"}:
             self.query_one(EarlyBirdBar).show(self.feed.early_bird_view(self.phase), self.phase)
-        for pid, _, topics in PANELS:
-            if changes & topics:
-                self.stale.add(pid)
+        for panel in PANELS:
+            if changes & panel.topics:
+                self.stale.add(panel.pid)
         self._draw_stale()
 
     def _current_phase(self) -> str | None:
@@ -191,43 +153,17 @@ class RunScreen(Screen[None]):
 
     def draw_panel(self, pid: str) -> None:
         feed = self.feed
-        series = feed.partition.get(self.phase, PartitionSeries())
-        eb = feed.eb_epoch(self.phase)
-        window = WINDOWS[self.window_index]
+        context = PanelContext(feed=feed, phase=self.phase, series=feed.partition.get(self.phase, PartitionSeries()),
+                               eb=feed.eb_epoch(self.phase), window=WINDOWS[self.window_index],
+                               reader=self.app.store.reader)  # type: ignore[attr-defined]
         self.redraws += 1
-        if pid == "layers":
-            self.query_one(LayerHeatStrip).show(series, eb)
-        elif pid == "distance":
-            view = feed.early_bird_view(self.phase)
-            self.query_one(NetDistancePlot).show(series, view.eps, eb, view.distance, window)
-        elif pid == "matrix":
-            self.query_one(DistanceMatrixGrid).show(series, eb, self.phase)
-        elif pid == "flops":
-            self.query_one(FlopsPanel).show(feed)
-        elif pid == "energy":
-            self.query_one(EnergyPanel).show(feed)
-        elif pid == "curves":
-            phases = list(feed.phases) or sorted(feed.epochs)
-            labels = {phase: feed.phase_label(phase) for phase in phases}
-            # one epoch axis: a retrain phase starts after the last dense epoch, not on top of it at 1
-            dense_last = max((max(feed.epochs.get(p) or {0: None}) for p in feed.dense_phases()), default=0)
-            offsets = {p: dense_last for p, row in feed.phases.items() if row.get("kind") == "retrain"}
-            drawn = self.query_one("#acc-plot", CurvePlot).show(feed.epochs, phases, eb, window, offsets, labels)
-            self.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, eb, window, offsets, labels)
-            key = "  ".join(f"{swatch(colour)} {escape(phase)}" for phase, colour in drawn)
-            eb_key = f"  {swatch(EB_COLOUR, '|')} EB epoch" if eb is not None else ""
-            self.query_one("#curves-key", Static).update(key + eb_key)
-        elif pid == "leaderboard":
-            reader = self.app.store.reader  # type: ignore[attr-defined]
-            if reader is not None and feed.run is not None:
-                grid = result_grid(reader, feed.run.id)
-                self.query_one("#leaderboard-caption", Static).update(caption(grid))
-                self.query_one(Leaderboard).show(grid)
+        panel = next(p for p in PANELS if p.pid == pid)
+        panel.draw(self.query_one(f"#{pid}", TabPane), context)
 
     def redraw_all(self) -> None:
         """Draw every panel now (the benchmark's worst case; the app itself only draws the open one)."""
-        for pid, _, _ in PANELS:
-            self.draw_panel(pid)
+        for panel in PANELS:
+            self.draw_panel(panel.pid)
         self.stale.clear()
 
     @on(TabbedContent.TabActivated)
@@ -247,7 +183,7 @@ class RunScreen(Screen[None]):
         self.focus_panel(pid)
 
     def action_next_panel(self) -> None:
-        ids = [pid for pid, _, _ in PANELS]
+        ids = [panel.pid for panel in PANELS]
         current = ids.index(self._active_panel())
         self.action_panel(ids[(current + 1) % len(ids)])
 

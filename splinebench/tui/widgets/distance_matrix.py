@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from splinebench.tui.colours import EB_MARK, MISSING, VIRIDIS, legend_cells, level, scale_max
 from splinebench.tui.feed import PartitionSeries
+from splinebench.tui.panel import Panel, PanelContext
 
 AXIS = 4  # columns left of the grid for the row axis
 
@@ -118,3 +119,11 @@ def _half(upper: float, lower: float, vmax: float, has_lower: bool) -> Style:
     fg = MISSING if up is None else VIRIDIS[up]
     bg = (MISSING if low is None else VIRIDIS[low]) if has_lower else None
     return Style(color=fg, bgcolor=bg)
+
+
+def _draw_matrix(tab: Widget, ctx: PanelContext) -> None:
+    tab.query_one(DistanceMatrixGrid).show(ctx.series, ctx.eb, ctx.phase)
+
+
+MATRIX_PANEL = Panel("matrix", "Matrix", frozenset({"matrix", "early_birds", "phases"}),
+                     compose=lambda: [DistanceMatrixGrid(id="matrix-grid")], draw=_draw_matrix)

@@ -15,10 +15,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
 from splinebench.report.tables import format_energy
 from splinebench.tui.feed import RunFeed
+from splinebench.tui.panel import Panel, PanelContext
 from splinebench.tui.widgets.panel_table import panel_table
 
 NO_METER = (
@@ -80,3 +82,11 @@ class EnergyPanel(Vertical):
         totals = [s["total_mw"] / 1000 for s in feed.power if s.get("total_mw") is not None]
         sparkline.display = bool(totals)
         sparkline.data = totals
+
+
+def _draw_energy(tab: Widget, ctx: PanelContext) -> None:
+    tab.query_one(EnergyPanel).show(ctx.feed)
+
+
+ENERGY_PANEL = Panel("energy", "Energy", frozenset({"energy", "power"}),
+                     compose=lambda: [EnergyPanel(id="energy-panel")], draw=_draw_energy)

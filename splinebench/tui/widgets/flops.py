@@ -15,10 +15,12 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import Static
 
 from splinebench.report.tables import FLOP_UNIT, format_macs
 from splinebench.tui.feed import RunFeed
+from splinebench.tui.panel import Panel, PanelContext
 from splinebench.tui.widgets.panel_table import panel_table
 
 
@@ -128,3 +130,11 @@ class FlopsPanel(Static):
                 )
             )
         self.update(Group(*parts))
+
+
+def _draw_flops(tab: Widget, ctx: PanelContext) -> None:
+    tab.query_one(FlopsPanel).show(ctx.feed)
+
+
+FLOPS_PANEL = Panel("flops", "FLOPs", frozenset({"models", "phases", "epochs", "results"}),
+                    compose=lambda: [FlopsPanel(id="flops-panel")], draw=_draw_flops)

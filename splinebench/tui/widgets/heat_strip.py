@@ -23,6 +23,7 @@ from textual.widget import Widget
 
 from splinebench.tui.colours import EB_MARK, background, legend_cells, scale_max
 from splinebench.tui.feed import PartitionSeries
+from splinebench.tui.panel import Panel, PanelContext
 
 LABEL_MAX = 20
 
@@ -285,3 +286,11 @@ def _fit(text: str, width: int) -> str:
     if width <= 0:
         return ""
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _draw_layers(tab: Widget, ctx: PanelContext) -> None:
+    tab.query_one(LayerHeatStrip).show(ctx.series, ctx.eb)
+
+
+LAYERS_PANEL = Panel("layers", "Layers", frozenset({"layers", "early_birds", "phases"}),
+                     compose=lambda: [LayerHeatStrip(id="heat-strip")], draw=_draw_layers)

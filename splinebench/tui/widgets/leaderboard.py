@@ -9,9 +9,11 @@ The best of each column (highest accuracy, lowest cost) is highlighted.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
 
-from splinebench.report.tables import FLOP_UNIT, ResultGrid, format_energy, format_macs, format_speedup
+from splinebench.report.tables import FLOP_UNIT, ResultGrid, format_energy, format_macs, format_speedup, result_grid
+from splinebench.tui.panel import Panel, PanelContext
 
 BEST = "bold black on green"
 
@@ -92,3 +94,19 @@ class Leaderboard(DataTable):
         self.add_columns(*columns)
         for row in rows:
             self.add_row(*row, key=row[0].plain)
+
+
+def _draw_leaderboard(tab: Widget, ctx: PanelContext) -> None:
+    if ctx.reader is None or ctx.feed.run is None:
+        return
+    grid = result_grid(ctx.reader, ctx.feed.run.id)
+    tab.query_one("#leaderboard-caption", Static).update(caption(grid))
+    tab.query_one(Leaderboard).show(grid)
+
+
+LEADERBOARD_PANEL = Panel(
+    "leaderboard", "Leaderboard", frozenset({"results", "run"}),
+    compose=lambda: [Static("", id="leaderboard-caption"),
+                     Leaderboard(id="leaderboard-table", zebra_stripes=True, cursor_type="row")],
+    draw=_draw_leaderboard,
+)

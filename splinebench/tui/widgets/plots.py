@@ -8,9 +8,15 @@ None shows them all. The early-bird epoch is a red vertical line on every plot t
 
 from __future__ import annotations
 
+from rich.markup import escape
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from splinebench.tui.colours import swatch
 from splinebench.tui.feed import PartitionSeries
+from splinebench.tui.panel import Panel, PanelContext
 
 EB_COLOUR = "red"
 PHASE_COLOURS = ("cyan", "orange", "magenta", "green", "blue", "yellow", "white", "gray")
@@ -114,3 +120,42 @@ class CurvePlot(PlotextPlot):
         self.refresh()
         return drawn
 
+
+#: The net-distance plot's key, above it rather than on the data (NetDistancePlot's colours).
+NET_KEY = (f"{swatch('cyan')} mean of layers  {swatch('orange')} bit-weighted  {swatch('yellow', '─')} eps  "
+           f"{swatch(EB_COLOUR, '|')} EB epoch")
+
+
+def _draw_net_distance(tab: Widget, ctx: PanelContext) -> None:
+    view = ctx.feed.early_bird_view(ctx.phase)
+    tab.query_one(NetDistancePlot).show(ctx.series, view.eps, ctx.eb, view.distance, ctx.window)
+
+
+NET_DISTANCE_PANEL = Panel(
+    "distance", "Net distance", frozenset({"net", "early_birds", "phases"}),
+    compose=lambda: [Static(NET_KEY, id="distance-key"), NetDistancePlot(id="net-plot")],
+    draw=_draw_net_distance,
+)
+
+
+def _draw_curves(tab: Widget, ctx: PanelContext) -> None:
+    feed = ctx.feed
+    phases = list(feed.phases) or sorted(feed.epochs)
+    labels = {phase: feed.phase_label(phase) for phase in phases}
+    # one epoch axis: a retrain phase starts after the last dense epoch, not on top of it at 1
+    dense_last = max((max(feed.epochs.get(p) or {0: None}) for p in feed.dense_phases()), default=0)
+    offsets = {p: dense_last for p, row in feed.phases.items() if row.get("kind") == "retrain"}
+    drawn = tab.query_one("#acc-plot", CurvePlot).show(feed.epochs, phases, ctx.eb, ctx.window, offsets, labels)
+    tab.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, ctx.eb, ctx.window, offsets, labels)
+    key = "  ".join(f"{swatch(colour)} {escape(phase)}" for phase, colour in drawn)
+    eb_key = f"  {swatch(EB_COLOUR, '|')} EB epoch" if ctx.eb is not None else ""
+    tab.query_one("#curves-key", Static).update(key + eb_key)
+
+
+CURVES_PANEL = Panel(
+    "curves", "Curves", frozenset({"epochs", "phases", "early_birds"}),
+    compose=lambda: [Static("", id="curves-key"),
+                     Horizontal(CurvePlot("test_acc", "test accuracy (%)", id="acc-plot"),
+                                CurvePlot("train_loss", "train loss", id="loss-plot"), id="curves-row")],
+    draw=_draw_curves,
+)
