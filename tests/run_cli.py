@@ -21,6 +21,15 @@ TINY = [
 ]
 
 
+#: the console script pip installed beside this interpreter: what a user types
+SCRIPT = Path(sys.executable).with_name("splinebench")
+
+
+def splinebench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``splinebench`` command (the real entry point) in ``cwd``."""
+    return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "splinebench.cli.app", *args]
 
@@ -65,6 +74,8 @@ def numbers(store: Path, run_id: str) -> dict[str, list[tuple]]:
                              "FROM epochs WHERE run_id=? ORDER BY phase, epoch", (run_id,)).fetchall(),
         "results": db.execute("SELECT pruner, ratio, accuracy, loss, total_training_flops, eb_epoch FROM results "
                               "WHERE run_id=? ORDER BY pruner, ratio", (run_id,)).fetchall(),
+        "distances": db.execute("SELECT phase, epoch, layer, distance FROM layer_distances WHERE run_id=? "
+                                "ORDER BY phase, epoch, layer", (run_id,)).fetchall(),
         "event_types": db.execute("SELECT seq, type FROM events WHERE run_id=? ORDER BY seq", (run_id,)).fetchall(),
     }
     db.close()

@@ -11,14 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-QUICKSTART = str(ROOT / "profiles" / "quickstart.toml")
-SCRIPT = Path(sys.executable).with_name("splinebench")
-
-
-def splinebench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+from run_cli import QUICKSTART, SCRIPT, splinebench
 
 
 @pytest.mark.parametrize(

@@ -7,42 +7,17 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from run_cli import cli, numbers, run_args
 
-ROOT = Path(__file__).resolve().parents[2]
-OVERRIDES = [
-    "data.name='digits'", "train.epochs=4", "retrain.epochs=2", "prune.ratios=[0.5]", "partition.probe_size=64",
-    "threads=1", "device='cpu'", "early_bird.eps=0.5",
-]
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "splinebench.cli.app", *args]
+# one more dense and retrain epoch than run_cli's tiny run, so a kill lands mid-phase with epochs on both sides
+LONGER = ("--set", "train.epochs=4", "--set", "retrain.epochs=2")
 
 
 def _run_args(store: Path) -> list[str]:
-    args = ["run", str(ROOT / "profiles" / "quickstart.toml"), "--store", str(store), "--json"]
-    for o in OVERRIDES:
-        args += ["--set", o]
-    return args
-
-
-def _numbers(store: Path, run_id: str) -> dict[str, list[tuple]]:
-    db = sqlite3.connect(store)
-    out = {
-        "epochs": db.execute("SELECT phase, epoch, train_loss, train_acc, test_loss, test_acc, training_flops "
-                             "FROM epochs WHERE run_id=? ORDER BY phase, epoch", (run_id,)).fetchall(),
-        "results": db.execute("SELECT pruner, ratio, accuracy, loss, total_training_flops, eb_epoch FROM results "
-                              "WHERE run_id=? ORDER BY pruner, ratio", (run_id,)).fetchall(),
-        "distances": db.execute("SELECT phase, epoch, layer, distance FROM layer_distances WHERE run_id=? "
-                                "ORDER BY phase, epoch, layer", (run_id,)).fetchall(),
-        "event_types": db.execute("SELECT seq, type FROM events WHERE run_id=? ORDER BY seq", (run_id,)).fetchall(),
-    }
-    db.close()
-    return out
+    return run_args(store, *LONGER)
 
 
 @pytest.mark.parametrize(("kill_phase", "kill_epoch"),
@@ -50,13 +25,13 @@ def _numbers(store: Path, run_id: str) -> dict[str, list[tuple]]:
 def test_a_run_killed_mid_training_resumes_to_identical_final_metrics(tmp_path, kill_phase, kill_epoch):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     reference_store = tmp_path / "reference" / "store.sqlite"
-    done = subprocess.run(_cli(*_run_args(reference_store)), capture_output=True, text=True, env=env, cwd=tmp_path,
+    done = subprocess.run(cli(*_run_args(reference_store)), capture_output=True, text=True, env=env, cwd=tmp_path,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     reference_id = json.loads(done.stdout.splitlines()[0])["run_id"]
 
     store = tmp_path / "killed" / "store.sqlite"
-    proc = subprocess.Popen(_cli(*_run_args(store)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    proc = subprocess.Popen(cli(*_run_args(store)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=env, cwd=tmp_path)
     run_id = None
     assert proc.stdout is not None
@@ -71,11 +46,11 @@ def test_a_run_killed_mid_training_resumes_to_identical_final_metrics(tmp_path, 
     status = sqlite3.connect(store).execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()[0]
     assert status == "running"  # shown as "interrupted" by readers: its pid is dead
 
-    resumed = subprocess.run(_cli("run", "--resume", run_id, "--store", str(store)), capture_output=True, text=True,
+    resumed = subprocess.run(cli("run", "--resume", run_id, "--store", str(store)), capture_output=True, text=True,
                              env=env, cwd=tmp_path, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
 
-    got, want = _numbers(store, run_id), _numbers(reference_store, reference_id)
+    got, want = numbers(store, run_id), numbers(reference_store, reference_id)
     assert got["epochs"] == want["epochs"]
     assert got["results"] == want["results"]
     assert got["distances"] == want["distances"]
