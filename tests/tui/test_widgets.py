@@ -84,3 +84,19 @@ def test_the_dashboard_imports_neither_torch_nor_the_engine() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", check], check=True)
+
+
+def test_the_leaderboard_marks_energy_from_a_window_the_meter_covered_too_little() -> None:
+    from splinebench.report.tables import ResultGrid
+
+    def cell(joules: float, partial: bool) -> dict:
+        return {"status": "ok", "accuracy": 0.9, "total_training_flops": 1e9, "ticket": "final",
+                "total_energy_j": joules, "energy_partial": int(partial), "energy_coverage": 0.4 if partial else 1.0}
+
+    cells = {("spline", 0.5): cell(120.0, True), ("ns", 0.5): cell(150.0, False)}
+    grid = ResultGrid("r", [0.5], ["spline", "ns"], cells, has_energy=True)
+    columns, rows = leaderboard_rows(grid)
+    energy = columns.index("energy p=50%")
+    by_label = {row[0].plain: row[energy].plain for row in rows}
+    assert "partial: 40% covered" in by_label["spline"]
+    assert "partial" not in by_label["ns"]

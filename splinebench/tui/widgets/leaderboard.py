@@ -12,7 +12,15 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from splinebench.report.tables import FLOP_UNIT, ResultGrid, format_energy, format_macs, format_speedup, result_grid
+from splinebench.report.tables import (
+    FLOP_UNIT,
+    ResultGrid,
+    format_energy,
+    format_macs,
+    format_speedup,
+    partial_note,
+    result_grid,
+)
 from splinebench.tui.panel import Panel, PanelContext
 
 BEST = "bold black on green"
@@ -38,7 +46,7 @@ def leaderboard_rows(grid: ResultGrid) -> tuple[list[str], list[list[Text]]]:
         row += [Text(f"{100 * d['accuracy']:.2f}") for _ in grid.ratios]
         row += [Text(format_macs(d["total_training_flops"])) for _ in grid.ratios]
         if grid.has_energy:
-            row += [Text(format_energy(d.get("total_energy_j"))) for _ in grid.ratios]
+            row += [Text(format_energy(d.get("total_energy_j")) + partial_note(d)) for _ in grid.ratios]
         if grid.has_speedup:
             row += [Text(format_speedup(d)) for _ in grid.ratios]
         rows.append(row)
@@ -64,9 +72,9 @@ def leaderboard_rows(grid: ResultGrid) -> tuple[list[str], list[list[Text]]]:
             macs.append(
                 Text(format_macs(cell["total_training_flops"]), style=BEST if best_macs[q] == label else "")
             )
-            energy.append(
-                Text(format_energy(cell.get("total_energy_j")), style=BEST if best_energy[q] == label else "")
-            )
+            # a window the meter covered too little says so here as in every report table
+            energy.append(Text(format_energy(cell.get("total_energy_j")) + partial_note(cell),
+                               style=BEST if best_energy[q] == label else ""))
         row = [Text(label, style="bold"), Text(", ".join(sorted(tickets)) or "-"), *accs, *macs]
         if grid.has_energy:
             row += energy
