@@ -173,7 +173,8 @@ def _read_only(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.skipif(not _can_bind_read_only(), reason="needs `unshare -m` and bind mounts (root in a container)")
-@pytest.mark.parametrize("wal_files", [True, False], ids=["with-wal-and-shm", "checkpointed"])
+@pytest.mark.parametrize("wal_files", [True, pytest.param(False, marks=pytest.mark.slow)],
+                         ids=["with-wal-and-shm", "checkpointed"])
 def test_a_store_on_read_only_media_can_be_listed_but_not_run_into(tmp_path, wal_files):
     folder = tmp_path / "ro"
     folder.mkdir()

@@ -21,7 +21,8 @@ from splinebench.store import StoreReader, StoreWriter
 SCRIPT = Path(sys.executable).with_name("splinebench")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
+                         ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_a_run_started_in_the_background_and_records_it_interrupted(tmp_path, sig):
     profile = tmp_path / "long.json"
     profile.write_text(json.dumps(tiny_profile_dict(**{"train.epochs": 60})))

@@ -69,6 +69,7 @@ def test_a_store_locked_longer_than_the_busy_timeout_stops_the_run_loudly(tmp_pa
     assert numbers(store, run_id) == reference_run
 
 
+@pytest.mark.slow  # kept out of the default run for time; `scripts/test -m slow` runs it
 def test_a_short_lock_is_waited_out_and_the_run_finishes_complete(tmp_path, reference_run):
     store = tmp_path / "store.sqlite"
     proc = start(cli(*run_args(store)), cwd=tmp_path, SPLINEBENCH_STORE_BUSY_TIMEOUT="60")
@@ -91,6 +92,7 @@ def _can_mount_tmpfs() -> bool:
     return probe.returncode == 0
 
 
+@pytest.mark.slow  # kept out of the default run for time; `scripts/test -m slow` runs it
 @pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs `unshare -m` and tmpfs mounts (root in a container)")
 def test_a_full_disk_at_a_checkpoint_fails_honestly_and_resumes_identically(tmp_path, reference_run):
     # The run folder lives on a 200 KiB tmpfs: the first ticket (111 KB) fits, the first epoch checkpoint does not.

@@ -135,6 +135,7 @@ def test_a_hostile_board_gets_one_clear_line_and_an_honest_run(board, home, tmp_
     assert StoreReader(store).run(run.id).status == status
 
 
+@pytest.mark.slow  # kept out of the default run for time; `scripts/test -m slow` runs it
 def test_a_board_whose_first_line_is_bad_records_nothing_and_says_so(board, home, tmp_path):
     store = tmp_path / "store.sqlite"
     _victim_store(store)
