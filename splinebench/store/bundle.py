@@ -60,10 +60,11 @@ def bundle_dict(reader: Any, run_ids: list[str], exported_by: str = "") -> dict[
 
 
 def write_bundle(bundle: dict[str, Any], out: str | os.PathLike[str]) -> Path:
-    """Write ``bundle`` to ``out``; the same runs give the same bytes (sorted keys, gzip without a timestamp)."""
+    """Write ``bundle`` to ``out``; the same runs give the same bytes (events as stored, gzip without a timestamp)."""
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(bundle, sort_keys=True, separators=(",", ":")).encode()
+    # keys in the order the events have them (not sorted): a per-layer dict's order is the network's layer order
+    data = json.dumps(bundle, separators=(",", ":")).encode()
     if path.name.endswith(".gz"):
         with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
             f.write(data)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from splinebench.errors import BadInputError
+from splinebench.store.layer_order import in_layer_order, layer_orders
 from splinebench.store.schema import SCHEMA_VERSION, connect
 
 
@@ -222,8 +223,10 @@ class StoreReader:
         return [dict(r) for r in self.query("SELECT * FROM energy WHERE run_id=? ORDER BY id", (run_id,))]
 
     def events(self, run_id: str, since_seq: int = 0) -> list[dict[str, Any]]:
+        """The run's events as emitted (per-layer distances in network order, also from stores that sorted them)."""
+        orders = layer_orders(self.conn, run_id)
         return [
-            json.loads(r[0])
+            in_layer_order(json.loads(r[0]), orders)
             for r in self.query("SELECT payload FROM events WHERE run_id=? AND seq>? ORDER BY seq", (run_id, since_seq))
         ]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from splinebench.errors import SplinebenchError
+from splinebench.store.layer_order import in_layer_order, layer_orders
 from splinebench.store.reader import StoreError
 from splinebench.store.schema import PROJECTION_TABLES, connect, migrate
 
@@ -53,6 +54,12 @@ def _is_busy(exc: sqlite3.Error) -> bool:
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+def _event_json(payload: Any) -> str:
+    """An event as stored: keys in the order the event has them, so a per-layer dict keeps the network's layer order
+    for anything rebuilt from the events (a resumed run's projections, a results bundle)."""
+    return json.dumps(payload)
 
 
 class StoreWriter:
@@ -154,7 +161,7 @@ class StoreWriter:
     def _write(self, p: Payload) -> bool:
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO events(run_id, seq, ts, type, payload) VALUES (?,?,?,?,?)",
-            (p["run_id"], p["seq"], p["ts"], p["type"], _json(p)),
+            (p["run_id"], p["seq"], p["ts"], p["type"], _event_json(p)),
         )
         if cur.rowcount == 0:
             return False
@@ -239,6 +246,7 @@ class StoreWriter:
         go, or the store would hold them twice with different numbers.
         """
         with self._transaction():
+            orders = layer_orders(self.conn, run_id)  # before the projections go: older stores' events lost it
             self.conn.execute("DELETE FROM events WHERE run_id=? AND seq>?", (run_id, seq))
             for table in PROJECTION_TABLES:
                 self.conn.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
@@ -248,7 +256,7 @@ class StoreWriter:
                 "SELECT payload FROM events WHERE run_id=? ORDER BY seq", (run_id,)
             ).fetchall()
             for row in rows:
-                payload = json.loads(row[0])
+                payload = in_layer_order(json.loads(row[0]), orders)
                 project = _PROJECTIONS.get(payload["type"])
                 if project is not None and payload["type"] != "run_started":
                     project(self.conn, payload)

@@ -25,8 +25,9 @@ MODES = sorted(set(re.findall(r"<!-- BEGIN GENERATED (\w+) -->", DOC.read_text()
 
 def _tables(markdown: str) -> str:
     """The report's tables: from its first setting heading up to the figure list."""
-    start = markdown.index("\n### ")
-    return markdown[start:].split("\n### Figures")[0].strip()
+    start = re.search(r"^### ", markdown, re.MULTILINE)
+    assert start is not None, "no setting heading"
+    return markdown[start.start():].split("\n### Figures")[0].strip()
 
 
 def test_the_doc_has_generated_blocks() -> None:

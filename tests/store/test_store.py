@@ -75,6 +75,46 @@ def test_truncating_after_a_checkpoint_rebuilds_the_projections(tmp_path):
     assert writer.last_seq("r1") == checkpoint_seq
 
 
+NETWORK_ORDER = ["relu1", "relu2", "relu10", "relu3"]  # not sorted: sorting would move relu10 before relu2
+
+
+def _layered_epoch(bus: EventBus, epoch: int) -> None:
+    bus.emit(PartitionDistances, phase="dense", epoch=epoch, per_layer={n: 0.1 * epoch for n in NETWORK_ORDER},
+             mean_of_layers=0.1, bit_weighted=0.1)
+
+
+def _layer_order(path, epoch: int) -> list[str]:
+    return [r["layer"] for r in StoreReader(path).layer_distances("r1") if r["epoch"] == epoch]
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["new-store", "store-with-sorted-event-payloads"])
+def test_rebuilt_projections_and_exported_events_keep_the_network_s_layer_order(tmp_path, legacy):
+    """A resumed run's projections are rebuilt from its events, and a bundle is its events: either way "the 7th
+    layer" must stay the 7th. (Event payloads used to be stored with sorted keys, which reordered per-layer dicts.)"""
+    import json
+
+    path = tmp_path / "s.sqlite"
+    writer = StoreWriter(path)
+    bus = EventBus("r1")
+    bus.subscribe(writer)
+    _start(bus)
+    _layered_epoch(bus, 1)
+    _layered_epoch(bus, 2)
+    if legacy:  # what a store written before this fix holds
+        for seq, payload in writer.conn.execute("SELECT seq, payload FROM events").fetchall():
+            writer.conn.execute("UPDATE events SET payload=? WHERE seq=?",
+                                (json.dumps(json.loads(payload), sort_keys=True), seq))
+        writer.conn.commit()
+    exported = [e["per_layer"] for e in StoreReader(path).events("r1") if e["type"] == "partition_distances"]
+    assert [list(d) for d in exported] == [NETWORK_ORDER, NETWORK_ORDER]
+    from splinebench.store.bundle import bundle_dict, write_bundle
+
+    bundle = write_bundle(bundle_dict(StoreReader(path), ["r1"]), tmp_path / "runs.json.gz")
+    assert _layer_order(bundle, 2) == NETWORK_ORDER
+    writer.truncate_after("r1", bus.seq - 1)
+    assert _layer_order(path, 1) == NETWORK_ORDER
+
+
 def test_a_reader_sees_new_rows_while_a_writer_is_writing(tmp_path):
     path = tmp_path / "s.sqlite"
     writer = StoreWriter(path)
