@@ -114,7 +114,7 @@ def check_event(payload: dict[str, Any], run_id: str, expected_seq: int) -> dict
     """Validate one event of run ``run_id`` that must carry ``expected_seq``; return its normalized form.
 
     The normalized form is what gets stored: only the fields the event type declares (unknown keys from the board are
-    dropped), numbers of float fields as floats.
+    dropped, absent optional ones get their defaults), numbers of float fields as floats.
     """
     seq = sequence_number(payload, run_id)
     if seq != expected_seq:
@@ -129,7 +129,11 @@ def check_event(payload: dict[str, Any], run_id: str, expected_seq: int) -> dict
     clean: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         if f.name not in payload:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            if f.default is not dataclasses.MISSING:
+                clean[f.name] = f.default  # complete, like an event built here: the store needs every field (ts)
+            elif f.default_factory is not dataclasses.MISSING:
+                clean[f.name] = f.default_factory()
+            else:
                 raise ProtocolError(f"{kind}: required field {f.name!r} missing")
             continue
         clean[f.name] = _check(payload[f.name], hints[f.name], f"{kind}.{f.name}", 0)

@@ -112,6 +112,17 @@ def test_the_follower_stops_on_its_own_runs_terminal_event_only(tmp_path):
     assert StoreReader(store).run(RUN).status == "finished"
 
 
+def test_an_event_without_its_optional_fields_is_stored_with_their_defaults(tmp_path):
+    """Found by the Hypothesis test below: a line without ``ts`` passed the check and crashed the writer."""
+    store = _store_with_victim(tmp_path)
+    intake, writer = _intake(store, [])
+    no_ts = {k: v for k, v in _finished(RUN, 2).items() if k != "ts"}
+    assert intake.feed(_line(_started(RUN)) + _line(no_ts)) == "run_finished"
+    writer.close()
+    assert _stored_seqs(store, RUN) == [1, 2]
+    assert StoreReader(store).run(RUN).status == "finished"
+
+
 def test_an_unknown_event_type_is_not_stored(tmp_path):
     store = _store_with_victim(tmp_path)
     intake, writer = _intake(store, [])
