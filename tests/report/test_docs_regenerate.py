@@ -4,7 +4,8 @@
 and exports the runs behind it to ``docs/data/reproduction-MODE.json.gz`` (a v2 block, ``MODE`` = ``v2-cpu``, reads
 ``docs/data/repro-v2-cpu.json.gz``, which ``benchmarks/reproduction_v2.sh report`` writes). Here the report is
 built again from that bundle alone (no store, no run directory, nothing re-run) and its tables must equal the
-block's, character for character. The figures are drawn from the same rows; the step times above the tables are wall clock and not compared.
+block's, character for character. The figures are drawn from the same rows; the step times above the tables are
+wall clock and not compared.
 """
 
 from __future__ import annotations
