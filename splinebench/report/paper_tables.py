@@ -396,18 +396,25 @@ def cost_ratio_table(setting: Setting, reference: str | None = None) -> ReportTa
     return table
 
 
+def _method_by_ratio_table(setting: Setting, table_id: str, title: str,
+                           cell: Callable[[str, float], Cell]) -> ReportTable:
+    """One row per method of the setting, one column per ratio, each cell made by ``cell(label, ratio)``."""
+    table = ReportTable(table_id, title, setting.id, [ratio_header(q) for q in setting.ratios], row_header="method")
+    for label in setting.labels():
+        table.rows.append(Row(label, [cell(label, q) for q in setting.ratios]))
+    return table
+
+
 def achieved_ratio_table(setting: Setting) -> ReportTable | None:
     """The pruning ratio each plan achieved (PEERS: layers silently left unpruned make asked != got)."""
-    ratios = setting.ratios
-    table = ReportTable("achieved", "Achieved pruning ratio (%): units (structured) or weights (unstructured) removed",
-                        setting.id, [ratio_header(q) for q in ratios], row_header="method")
-    for label in setting.labels():
-        cells = []
-        for q in ratios:
-            found = summarise([(run.plan(label, q) or {}).get("achieved_ratio") for run in setting.runs])
-            found = found.scaled(100.0) if found is not None else None
-            cells.append(Cell.of(found, format_summary(found, digits=1)))
-        table.rows.append(Row(label, cells))
+
+    def achieved(label: str, q: float) -> Cell:
+        found = summarise([(run.plan(label, q) or {}).get("achieved_ratio") for run in setting.runs])
+        found = found.scaled(100.0) if found is not None else None
+        return Cell.of(found, format_summary(found, digits=1))
+
+    table = _method_by_ratio_table(setting, "achieved", "Achieved pruning ratio (%): units (structured) or weights "
+                                   "(unstructured) removed", achieved)
     if all(c.value is None for r in table.rows for c in r.cells):
         return None
     table.notes.append("Structured pruners count channels of the layers they may prune; layers kept whole (a "
@@ -418,15 +425,13 @@ def achieved_ratio_table(setting: Setting) -> ReportTable | None:
 
 def speedup_table(setting: Setting) -> ReportTable | None:
     """Measured inference speed-up against the dense model (dense / pruned latency), beside the FLOP counts."""
-    ratios = setting.ratios
-    table = ReportTable("speedup", "Measured inference speed-up vs the dense model (dense / pruned latency)",
-                        setting.id, [ratio_header(q) for q in ratios], row_header="method")
-    for label in setting.labels():
-        cells = []
-        for q in ratios:
-            found = summarise(_values(setting, label, q, "speedup"))
-            cells.append(Cell.of(found, format_summary(found) + "x" if found is not None else "-"))
-        table.rows.append(Row(label, cells))
+
+    def speedup(label: str, q: float) -> Cell:
+        found = summarise(_values(setting, label, q, "speedup"))
+        return Cell.of(found, format_summary(found) + "x" if found is not None else "-")
+
+    table = _method_by_ratio_table(setting, "speedup", "Measured inference speed-up vs the dense model (dense / "
+                                   "pruned latency)", speedup)
     timed = [r for run in setting.runs for r in run.results if r.get("speedup") is not None]
     if not timed:
         return None
