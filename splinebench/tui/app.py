@@ -110,7 +110,8 @@ class SplinebenchDashboard(App[None]):
         self.sub_title = self.store.path
         self._open_store()
         self.store_watch.start()
-        self.set_interval(0.5, self.tick_launcher)
+        # paused while nothing launched from here is alive: an idle dashboard should not wake twice a second
+        self.launcher_timer = self.set_interval(0.5, self.tick_launcher, pause=not self.launcher.busy)
         if self.start_request is not None:
             profile, overrides = self.start_request
             self.launch_run(profile, overrides)
@@ -186,7 +187,13 @@ class SplinebenchDashboard(App[None]):
                 self.following.discard(summary.run.pid)
                 self.open_run(summary.run.id)
 
+    def keep_reaping(self) -> None:
+        """Reap and escalate from now on: something was launched or asked to stop."""
+        self.launcher_timer.resume()
+
     def tick_launcher(self) -> None:
+        if not self.launcher.busy:
+            self.launcher_timer.pause()
         for ended in self.launcher.tick():
             self.following.discard(ended.run.pid)
             code = ended.returncode
@@ -217,6 +224,7 @@ class SplinebenchDashboard(App[None]):
 
     def launch_run(self, profile: str, overrides: list[str]) -> LaunchedRun:
         launched = self.launcher.launch(profile, overrides)
+        self.keep_reaping()
         if self.follow_launched:
             self.following.add(launched.pid)
         self.notify(
@@ -237,6 +245,7 @@ class SplinebenchDashboard(App[None]):
             )
             return
         launched = self.launcher.resume(run_id)
+        self.keep_reaping()
         if self.follow_launched:
             self.following.add(launched.pid)
         self.notify(f"{launched.display_command}\npid {launched.pid}", title="Resuming", timeout=6)
@@ -260,6 +269,7 @@ class SplinebenchDashboard(App[None]):
                 return
             try:
                 self.launcher.stop(run.pid)  # type: ignore[arg-type]
+                self.keep_reaping()
             except (BadInputError, OSError) as exc:
                 self.notify(str(exc), severity="error")
                 return

@@ -150,6 +150,11 @@ class RunLauncher:
         self.children[process.pid] = launched
         return launched
 
+    @property
+    def busy(self) -> bool:
+        """Whether ``tick`` has anything to do: a child to reap or a stop to escalate."""
+        return bool(self.children or self._stopping)
+
     # -- stopping --------------------------------------------------------------------------------------------
     def stop(self, pid: int, now: float | None = None) -> None:
         """Ask a run to stop (SIGINT); ``tick`` sends SIGTERM if it is still alive after the grace period."""

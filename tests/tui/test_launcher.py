@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from tui_helpers import pilot_test
 
 from splinebench.errors import BadInputError
+from splinebench.tui.app import SplinebenchDashboard
 from splinebench.tui.launcher import RunLauncher
 
 SLEEPER = "import sys, time; print('started', sys.argv[1:], flush=True); time.sleep(60)"
@@ -93,3 +95,36 @@ def test_a_profile_that_does_not_exist_is_refused_before_starting(tmp_path: Path
     with pytest.raises(BadInputError, match="no profile file"):
         launcher.launch(str(tmp_path / "missing.toml"), [])
     assert not launcher.children
+
+
+class CountingLauncher(RunLauncher):
+    """A real launcher that counts how often the dashboard asked it to reap."""
+
+    ticks = 0
+
+    def tick(self, now: float | None = None) -> list:
+        self.ticks += 1
+        return super().tick(now)
+
+
+@pilot_test
+async def test_the_dashboard_polls_its_launcher_only_while_something_it_launched_is_alive(tmp_path: Path) -> None:
+    profile = tmp_path / "p.toml"
+    profile.write_text("")
+    launcher = CountingLauncher(
+        str(tmp_path / "store.sqlite"), cli=[sys.executable, "-c", "import time; time.sleep(0.5)"]
+    )
+    app = SplinebenchDashboard(str(tmp_path / "store.sqlite"), profiles_dir=str(tmp_path), launcher=launcher)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(1.2)
+        assert launcher.ticks == 0  # nothing launched: the timer sleeps
+        app.launch_run(str(profile), [])
+        deadline = time.monotonic() + 20
+        while launcher.children and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        assert not launcher.children, "the ended child was never reaped"
+        assert launcher.ticks >= 1
+        await pilot.pause(0.6)  # one more tick may be in flight when the last child is reaped
+        settled = launcher.ticks
+        await pilot.pause(1.2)
+        assert launcher.ticks == settled  # paused again once nothing is left to reap
