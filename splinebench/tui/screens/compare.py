@@ -15,18 +15,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
-from textual_plotext import PlotextPlot
 
 from splinebench.store import StoreError, StoreReader
 from splinebench.tui.colours import swatch
 from splinebench.tui.compare_data import Experiment, leaderboard, load_experiments
+from splinebench.tui.widgets.cell_plot import CellPlot
 from splinebench.tui.widgets.plots import EB_COLOUR, PHASE_COLOURS, epoch_ticks
 
 COMPARE_PANELS = (("cmp-acc", "Accuracy"), ("cmp-net", "Net distance"), ("cmp-layers", "Layers"),
                   ("cmp-board", "Leaderboard"))
 
 
-class ComparePlot(PlotextPlot):
+class ComparePlot(CellPlot):
     """One metric per dense epoch, a line per experiment; a pooled one with its interval dotted."""
 
     def show(self, experiments: list[Experiment], metric: str, title: str) -> None:
@@ -51,7 +51,7 @@ class ComparePlot(PlotextPlot):
                 plt.vline(exp.eb.mean, colour)
             last = max(last, xs[-1])
         plt.xticks(epoch_ticks(1, last))
-        self.refresh()
+        self.replot()
 
 
 class CompareScreen(Screen[None]):

@@ -12,11 +12,11 @@ from rich.markup import escape
 from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
 from splinebench.tui.colours import swatch
 from splinebench.tui.feed import PartitionSeries
 from splinebench.tui.panel import Panel, PanelContext
+from splinebench.tui.widgets.cell_plot import CellPlot
 
 EB_COLOUR = "red"
 PHASE_COLOURS = ("cyan", "orange", "magenta", "green", "blue", "yellow", "white", "gray")
@@ -35,7 +35,7 @@ def epoch_ticks(first: int, last: int, most: int = 8) -> list[int]:
     return ticks
 
 
-class NetDistancePlot(PlotextPlot):
+class NetDistancePlot(CellPlot):
     """Whole-net partition distance per epoch (mean of layers and bit-weighted), with eps as a horizontal
     line."""
 
@@ -70,10 +70,10 @@ class NetDistancePlot(PlotextPlot):
             if eb_epoch is not None and epochs[0] <= eb_epoch <= epochs[-1]:
                 plt.vline(eb_epoch, EB_COLOUR)
                 plt.text(f"EB@{eb_epoch}", eb_epoch, top * 0.95, color=EB_COLOUR)
-        self.refresh()
+        self.replot()
 
 
-class CurvePlot(PlotextPlot):
+class CurvePlot(CellPlot):
     """One metric (test accuracy or a loss) per epoch, one line per phase: dense, then each retrain."""
 
     def __init__(self, metric: str, title: str, *, id: str | None = None, classes: str | None = None) -> None:
@@ -117,7 +117,7 @@ class CurvePlot(PlotextPlot):
             plt.xticks(epoch_ticks(first, last))
         if drawn and eb_epoch is not None:
             plt.vline(eb_epoch, EB_COLOUR)
-        self.refresh()
+        self.replot()
         return drawn
 
 
