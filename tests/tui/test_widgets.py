@@ -100,3 +100,26 @@ def test_the_leaderboard_marks_energy_from_a_window_the_meter_covered_too_little
     by_label = {row[0].plain: row[energy].plain for row in rows}
     assert "partial: 40% covered" in by_label["spline"]
     assert "partial" not in by_label["ns"]
+
+
+def test_binned_pixels_are_the_mean_of_the_finite_cells_they_cover_for_any_size() -> None:
+    import random
+
+    from splinebench.tui.widgets.distance_matrix import levels, resample_array
+
+    rng = random.Random(3)
+    for n, pixels in ((7, 3), (7, 7), (5, 12), (13, 6), (1, 4)):
+        matrix = {(i, j): rng.random() for i in range(n) for j in range(n) if rng.random() > 0.3}
+        grid = resample_array(matrix, n, pixels)
+        for py in range(pixels):
+            rows = range(py * n // pixels, max(py * n // pixels + 1, (py + 1) * n // pixels))
+            for px in range(pixels):
+                cols = range(px * n // pixels, max(px * n // pixels + 1, (px + 1) * n // pixels))
+                cells = [matrix[(i, j)] for i in rows for j in cols if (i, j) in matrix]
+                if cells:
+                    assert math.isclose(grid[py, px], sum(cells) / len(cells), rel_tol=1e-12)
+                else:
+                    assert math.isnan(grid[py, px])
+        vmax = float(max(matrix.values(), default=1.0))
+        expected = [[-1 if level(v, vmax) is None else level(v, vmax) for v in row] for row in grid.tolist()]
+        assert levels(grid, vmax).tolist() == expected

@@ -8,33 +8,55 @@ early-bird epoch is marked on both axes.
 
 from __future__ import annotations
 
+import functools
 import math
 
+import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from splinebench.tui.colours import EB_MARK, MISSING, VIRIDIS, legend_cells, level, scale_max
+from splinebench.tui.colours import EB_MARK, MISSING, VIRIDIS, legend_cells, scale_max
 from splinebench.tui.feed import PartitionSeries
 from splinebench.tui.panel import Panel, PanelContext
 
 AXIS = 4  # columns left of the grid for the row axis
 
 
-def resample(matrix: dict[tuple[int, int], float], n: int, pixels: int) -> list[list[float]]:
-    """An n x n matrix drawn on ``pixels`` x ``pixels``: bins of cells averaged, or cells repeated."""
-    grid = [[float("nan")] * pixels for _ in range(pixels)]
+def resample_array(matrix: dict[tuple[int, int], float], n: int, pixels: int) -> np.ndarray:
+    """An n x n matrix drawn on ``pixels`` x ``pixels``: bins of cells averaged (missing cells left out), or
+    cells repeated. numpy because this runs on every new epoch for ~10^4 pixels at 200x60."""
     if n <= 0 or pixels <= 0:
-        return grid
-    for py in range(pixels):
-        i0, i1 = py * n // pixels, max(py * n // pixels + 1, (py + 1) * n // pixels)
-        for px in range(pixels):
-            j0, j1 = px * n // pixels, max(px * n // pixels + 1, (px + 1) * n // pixels)
-            cells = [matrix.get((i, j), float("nan")) for i in range(i0, i1) for j in range(j0, j1)]
-            finite = [c for c in cells if not math.isnan(c)]
-            grid[py][px] = sum(finite) / len(finite) if finite else float("nan")
-    return grid
+        return np.full((max(pixels, 0), max(pixels, 0)), np.nan)
+    dense = np.full((n, n), np.nan)
+    if matrix:
+        keys = np.array(list(matrix), dtype=np.int64).reshape(-1, 2)
+        values = np.fromiter(matrix.values(), dtype=float, count=len(matrix))
+        inside = ((keys >= 0) & (keys < n)).all(axis=1)
+        dense[keys[inside, 0], keys[inside, 1]] = values[inside]
+    finite = ~np.isnan(dense)
+    # pixel p covers cells [p*n//pixels, max(that + 1, (p+1)*n//pixels)); reduceat sums exactly those runs,
+    # and a repeated start (a matrix scaled up) gives that one cell
+    starts = np.arange(pixels) * n // pixels
+    totals = np.add.reduceat(np.add.reduceat(np.where(finite, dense, 0.0), starts, axis=0), starts, axis=1)
+    counts = np.add.reduceat(np.add.reduceat(finite.astype(np.int64), starts, axis=0), starts, axis=1)
+    return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+
+
+def resample(matrix: dict[tuple[int, int], float], n: int, pixels: int) -> list[list[float]]:
+    """:func:`resample_array` as nested lists."""
+    return resample_array(matrix, n, pixels).tolist()
+
+
+def levels(grid: np.ndarray, vmax: float) -> np.ndarray:
+    """:func:`~splinebench.tui.colours.level` of every pixel at once; -1 where there is no value."""
+    if vmax <= 0:
+        return np.where(np.isnan(grid), -1, 0)
+    top = len(VIRIDIS) - 1
+    with np.errstate(invalid="ignore"):
+        index = np.clip(np.floor(grid / vmax * top + 0.5), 0, top)
+    return np.where(np.isnan(grid), -1, index).astype(np.int64)
 
 
 class DistanceMatrixGrid(Widget):
@@ -78,8 +100,9 @@ class DistanceMatrixGrid(Widget):
         side = min(rows_px, cols_px)
         pixels = n if n >= side else (side // n) * n
         pixels = min(pixels, side)
-        grid = resample(self.series.matrix, n, pixels)
-        vmax = scale_max([v for row in grid for v in row])
+        grid = resample_array(self.series.matrix, n, pixels)
+        vmax = scale_max(grid[~np.isnan(grid)].tolist())
+        colour = levels(grid, vmax).tolist()
         eb_px = None
         if self.eb_epoch is not None and self.eb_epoch < n:
             eb_px = min(pixels - 1, self.eb_epoch * pixels // n + (pixels // n) // 2)
@@ -94,10 +117,10 @@ class DistanceMatrixGrid(Widget):
             else:
                 axis = Segment(" " * AXIS)
             segments = [axis]
-            for px in range(pixels):
-                upper = grid[top][px]
-                lower = grid[bottom][px] if bottom < pixels else float("nan")
-                segments.append(Segment("▀", _half(upper, lower, vmax, bottom < pixels)))
+            has_lower = bottom < pixels
+            uppers, lowers = colour[top], colour[bottom] if has_lower else [-1] * pixels
+            segments += [Segment("▀", _half_style(up, low, has_lower)) for up, low in zip(uppers, lowers,
+                                                                                       strict=True)]
             lines.append(Strip(Segment.simplify(segments)))
         under = [" "] * pixels
         if eb_px is not None:
@@ -114,10 +137,12 @@ class DistanceMatrixGrid(Widget):
         return lines
 
 
-def _half(upper: float, lower: float, vmax: float, has_lower: bool) -> Style:
-    up, low = level(upper, vmax), level(lower, vmax)
-    fg = MISSING if up is None else VIRIDIS[up]
-    bg = (MISSING if low is None else VIRIDIS[low]) if has_lower else None
+@functools.cache
+def _half_style(up: int, low: int, has_lower: bool) -> Style:
+    """The upper pixel's colour level on the lower one's (-1: no value); one Style per pair of levels (a few
+    hundred), not one per pixel, since Style() parses its colours."""
+    fg = MISSING if up < 0 else VIRIDIS[up]
+    bg = (MISSING if low < 0 else VIRIDIS[low]) if has_lower else None
     return Style(color=fg, bgcolor=bg)
 
 
