@@ -64,6 +64,18 @@ def fingerprint(device: torch.device) -> dict[str, Any]:
     return env
 
 
+def task_fingerprint(device: torch.device, threads: int, deterministic: bool) -> dict[str, Any]:
+    """The fingerprint of a process on this machine after it applied a task's ``threads`` and ``deterministic``
+    settings, computed without applying them here: a sweep driver records it for the trials its local workers
+    train (their RunStarted is written before any worker starts)."""
+    env = fingerprint(device)
+    env["torch_threads"] = threads
+    if deterministic:  # what set_deterministic turns on
+        env.update(deterministic_algorithms=True, cudnn_deterministic=True, cudnn_benchmark=False,
+                   cublas_workspace_config=os.environ.get(CUBLAS_WORKSPACE_VARIABLE, CUBLAS_WORKSPACE_VALUE))
+    return env
+
+
 def set_deterministic(enabled: bool) -> None:
     """Profile ``deterministic = true``: deterministic algorithms everywhere, cuDNN without autotuning.
 

@@ -217,7 +217,7 @@ def _drive(plan: SweepPlan, storage: Storage, executor: Executor, recorder: Swee
           "trials": [{"trial": t.index, "run_id": t.run_id, "point": t.point,
                       "status": recorder.trials[t.run_id].status} for t in plan.trials],
           "nodes": executor.node_labels() if hasattr(executor, "node_labels") else {}})
-    recorder.start(executor.device_for)
+    recorder.start(executor.device_for, executor.environment_for)
     for result in finished.values():
         recorder.accept(result)
     executor.submit(graph, dense, branches, {k: r for k, r in finished.items() if k in graph.dense})

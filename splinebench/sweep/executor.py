@@ -31,6 +31,10 @@ class Executor(Protocol):
     def device_for(self, profile: dict[str, Any]) -> str:
         """The device a task of this profile runs on (``auto`` resolved where the tasks will run)."""
 
+    def environment_for(self, profile: dict[str, Any]) -> dict[str, Any] | None:
+        """The environment fingerprint a task of this profile trains in, when the executor knows it before the
+        task runs (local workers: this machine and venv); None when tasks may land on other machines."""
+
     def submit(self, graph: TaskGraph, dense: list[str], branches: list[str], ready: dict[str, TaskResult]) -> None:
         """Run the dense tasks ``dense`` and the branch tasks ``branches``; ``ready`` holds finished dense tasks."""
 

@@ -76,6 +76,14 @@ class LocalExecutor:
 
         return str(resolve_device(profile.get("device", "auto")))
 
+    def environment_for(self, profile: dict[str, Any]) -> dict[str, Any] | None:
+        import torch
+
+        from splinebench.engine.environment import task_fingerprint
+
+        return task_fingerprint(torch.device(self.device_for(profile)), threads_per_task(profile, self.budget),
+                                bool(profile.get("deterministic", False)))
+
     # -- submitting ---------------------------------------------------------------------------------------------
     def submit(self, graph: TaskGraph, dense: list[str], branches: list[str], ready: dict[str, TaskResult]) -> None:
         self.graph = graph

@@ -117,6 +117,9 @@ class RayExecutor:
             labels[node["NodeID"]] = " ".join([node.get("NodeManagerAddress", "?"), *custom])
         return labels
 
+    def environment_for(self, profile: dict[str, Any]) -> dict[str, Any] | None:
+        return None  # a task may run on any node of the cluster; its attempts record where
+
     def device_for(self, profile: dict[str, Any]) -> str:
         device = profile.get("device", "auto")
         if device == "auto":

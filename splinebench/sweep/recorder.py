@@ -76,8 +76,10 @@ class SweepRecorder:
         return {u.task or u.name for u in state.plan.units[: state.written]}
 
     # -- writing ------------------------------------------------------------------------------------------------
-    def start(self, device_for: Callable[[dict[str, Any]], str]) -> None:
-        """Write RunStarted for every trial that has none, so the whole sweep shows in the store from the start."""
+    def start(self, device_for: Callable[[dict[str, Any]], str],
+              environment_for: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None) -> None:
+        """Write RunStarted for every trial that has none, so the whole sweep shows in the store from the start;
+        ``environment_for`` gives the fingerprint its tasks will train in, where the executor knows it."""
         driver = {"host": socket.gethostname(), "pid": os.getpid()}
         for run_id, state in self.trials.items():
             if state.status == "finished":
@@ -85,9 +87,10 @@ class SweepRecorder:
             if state.written == 0:
                 p = state.plan.trial.profile
                 assert state.plan.plan is not None
-                fields = run_started_fields(p, state.plan.plan, device_for(p.model_dump(mode="json")),
-                                            self.results_dir)
-                event = RunStarted(run_id=run_id, seq=state.next_seq, ts=time.time(), **fields,
+                data = p.model_dump(mode="json")
+                fields = run_started_fields(p, state.plan.plan, device_for(data), self.results_dir)
+                environment = environment_for(data) if environment_for is not None else None
+                event = RunStarted(run_id=run_id, seq=state.next_seq, ts=time.time(), **fields, environment=environment,
                                    sweep_id=self.graph.sweep_id, **driver)
                 self._write(state, [event.to_dict()])
             else:

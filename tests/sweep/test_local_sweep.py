@@ -119,3 +119,22 @@ def test_a_killed_local_worker_is_replaced_and_its_task_resumes_from_its_checkpo
         "SELECT id FROM runs WHERE json_extract(profile, '$.seeds') = '[0]' AND "
         "json_extract(profile, '$.prune.ratios') = '[0.5]'").fetchone()[0]
     assert metrics(store, plan.trials[0].run_id) == metrics(reference_store, reference)
+
+
+def test_every_trial_records_the_environment_its_local_workers_trained_in(local_sweep):
+    import torch
+
+    from splinebench.engine.environment import cpu_model
+    from splinebench.store import StoreReader
+    from splinebench.sweep.executor import cores, threads_per_task
+
+    plan, _, store, _ = local_sweep
+    reader = StoreReader(store)
+    try:
+        for trial in plan.trials:
+            env = reader.environment(trial.run_id)
+            assert env is not None, "a sweep trial's RunStarted has no environment"
+            assert env["torch_threads"] == threads_per_task(trial.profile.model_dump(mode="json"), max(1, cores() // 2))
+            assert (env["device"], env["torch"], env["cpu_model"]) == ("cpu", torch.__version__, cpu_model())
+    finally:
+        reader.close()
