@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from splinebench.errors import BadInputError
@@ -87,8 +88,16 @@ class FsspecStorage(Storage):
             names = [os.path.relpath(p, remote) for p in self.fs.find(remote)]
         for name in names:
             if self.fs.exists(self._remote(key, name)):
-                (local / name).parent.mkdir(parents=True, exist_ok=True)
-                self.fs.get(self._remote(key, name), str(local / name))
+                target = local / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # workers of one node share the scratch directory and may fetch the same ticket at once: each
+                # downloads to its own file and renames it into place, so a reader never sees a half-copied file
+                partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+                try:
+                    self.fs.get(self._remote(key, name), str(partial))
+                    os.replace(partial, target)
+                finally:
+                    partial.unlink(missing_ok=True)
         return local
 
     def publish(self, key: str, names: list[str]) -> None:
