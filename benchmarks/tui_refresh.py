@@ -425,7 +425,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-training", action="store_true", help="skip the training slowdown part")
     parser.add_argument("--repeats", type=int, default=1, help="headless/attached pairs (medians reported)")
-    parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--idle-seconds", type=float, default=60.0,
+                        help="idle window per screen (shorter windows are dominated by clock-tick noise)")
     parser.add_argument("--live-seconds", type=float, default=8.0, help="seconds per panel in part 3 (0: skip)")
     parser.add_argument("--only-live", action="store_true", help="run part 3 (and idle CPU) only")
     parser.add_argument("--live-size", default="80x24", help="terminal size of part 3, WIDTHxHEIGHT (the "

@@ -23,12 +23,16 @@ from rich.text import Text
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
-_STYLES: dict[tuple[str, str, str], Style] = {}
+_STYLES: dict[tuple[Any, Any, Any], Style] = {}
+
+
+def _hashable(colour: Any) -> Any:
+    return tuple(colour) if isinstance(colour, list) else colour  # plotext keeps RGB colours as lists
 
 
 def _cell_style(foreground: Any, style: Any, background: Any) -> Style:
     """The Rich style of a plotext colour triple, as plotext's own ANSI codes say (cached: a plot uses a few)."""
-    key = (repr(foreground), repr(style), repr(background))
+    key = (_hashable(foreground), _hashable(style), _hashable(background))
     cached = _STYLES.get(key)
     if cached is None:
         ansi = plotext_utility.colors_to_ansi(foreground, style, background)
