@@ -15,6 +15,7 @@ Only the store is read; the 2-D partition pictures need models and live in ``rep
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,8 +50,18 @@ DISTANCE_LABEL = "partition distance (fraction of bits)\ndark = still, bright = 
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
+#: Longest slug kept whole: a setting named after a sweep's grid point (its overrides) can be hundreds of
+#: characters, past the file system's 255-byte name limit once a figure's suffix is added.
+SLUG_MAX = 80
+
+
 def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "report"
+    """A file-name-safe form of ``text``; a long one is cut and given a short hash of the whole, so it stays unique."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "report"
+    if len(cleaned) <= SLUG_MAX:
+        return cleaned
+    digest = hashlib.sha1(text.encode()).hexdigest()[:10]
+    return f"{cleaned[:SLUG_MAX - 11].rstrip('-')}-{digest}"
 
 
 def save_figure(fig: Figure, out_dir: Path, stem: str, dpi: int = 150) -> list[Path]:
