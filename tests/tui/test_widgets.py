@@ -105,7 +105,8 @@ def test_the_leaderboard_marks_energy_from_a_window_the_meter_covered_too_little
 def test_binned_pixels_are_the_mean_of_the_finite_cells_they_cover_for_any_size() -> None:
     import random
 
-    from splinebench.tui.widgets.distance_matrix import levels, resample_array
+    from splinebench.tui.colours import levels
+    from splinebench.tui.widgets.distance_matrix import resample_array
 
     rng = random.Random(3)
     for n, pixels in ((7, 3), (7, 7), (5, 12), (13, 6), (1, 4)):

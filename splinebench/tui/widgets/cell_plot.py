@@ -5,7 +5,7 @@ concatenation, cell by cell), parses it back with ``Text.from_ansi`` and lets Te
 At 200x60 with two plots on the Curves panel that came to ~60-80 ms a redraw on the development machine, more than
 the 100 ms commit-to-screen budget leaves once the machine is busy training. plotext already holds the figure as
 four cell matrices (character, foreground, style, background); reading them into Textual strips directly skips
-the ANSI round trip and Textual's text layout and gives the same cells (tests/tui/test_widgets.py compares both
+the ANSI round trip and Textual's text layout and gives the same cells (tests/tui/test_cell_plot.py compares both
 paths cell by cell, so a plotext change that breaks this shows up there).
 
 Subclasses draw with ``self.plt`` as usual and call :meth:`replot` instead of ``refresh``; the strips are rebuilt
@@ -43,19 +43,17 @@ def _cell_style(foreground: Any, style: Any, background: Any) -> Style:
 
 
 def matrix_strips(matrix: Any) -> list[Strip]:
-    """One strip per row of a plotext ``matrix_class``, top row first (plotext stores the bottom row first)."""
+    """One strip per row of a plotext ``matrix_class``, top row first (plotext stores the bottom row first); a
+    segment per run of cells with the same colours."""
     strips = []
     for row in reversed(range(matrix.rows)):
-        markers, fores, styles, backs = matrix.marker[row], matrix.fullground[row], matrix.style[row], \
-            matrix.background[row]
+        markers = matrix.marker[row]
+        colours = list(zip(matrix.fullground[row], matrix.style[row], matrix.background[row], strict=True))
         segments = []
         start = 0
         for col in range(1, matrix.cols + 1):
-            if col == matrix.cols or (fores[col], styles[col], backs[col]) != (
-                fores[start], styles[start], backs[start]
-            ):
-                text = "".join(markers[start:col])
-                segments.append(Segment(text, _cell_style(fores[start], styles[start], backs[start])))
+            if col == matrix.cols or colours[col] != colours[start]:
+                segments.append(Segment("".join(markers[start:col]), _cell_style(*colours[start])))
                 start = col
         strips.append(Strip(segments, matrix.cols))
     return strips

@@ -17,7 +17,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from splinebench.tui.colours import EB_MARK, MISSING, VIRIDIS, legend_cells, scale_max
+from splinebench.tui.colours import EB_MARK, MISSING, VIRIDIS, legend_cells, levels, scale_max
 from splinebench.tui.feed import PartitionSeries
 from splinebench.tui.panel import Panel, PanelContext
 
@@ -47,16 +47,6 @@ def resample_array(matrix: dict[tuple[int, int], float], n: int, pixels: int) ->
 def resample(matrix: dict[tuple[int, int], float], n: int, pixels: int) -> list[list[float]]:
     """:func:`resample_array` as nested lists."""
     return resample_array(matrix, n, pixels).tolist()
-
-
-def levels(grid: np.ndarray, vmax: float) -> np.ndarray:
-    """:func:`~splinebench.tui.colours.level` of every pixel at once; -1 where there is no value."""
-    if vmax <= 0:
-        return np.where(np.isnan(grid), -1, 0)
-    top = len(VIRIDIS) - 1
-    with np.errstate(invalid="ignore"):
-        index = np.clip(np.floor(grid / vmax * top + 0.5), 0, top)
-    return np.where(np.isnan(grid), -1, index).astype(np.int64)
 
 
 class DistanceMatrixGrid(Widget):

@@ -149,9 +149,7 @@ def _draw_curves(tab: Widget, ctx: PanelContext) -> None:
     tab.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, ctx.eb, ctx.window, offsets, labels)
     key = "  ".join(f"{swatch(colour)} {escape(phase)}" for phase, colour in drawn)
     eb_key = f"  {swatch(EB_COLOUR, '|')} EB epoch" if ctx.eb is not None else ""
-    key_line = tab.query_one("#curves-key", Static)
-    if str(key_line.content) != key + eb_key:  # an update re-lays the screen out: only when the key changed
-        key_line.update(key + eb_key)
+    tab.query_one("#curves-key", Static).update(key + eb_key)
 
 
 CURVES_PANEL = Panel(
