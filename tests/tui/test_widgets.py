@@ -8,7 +8,7 @@ from splinebench.report.tables import result_grid
 from splinebench.store import StoreReader
 from splinebench.tui.colours import VIRIDIS, level
 from splinebench.tui.launcher import parse_overrides
-from splinebench.tui.widgets.distance_matrix import resample
+from splinebench.tui.widgets.distance_matrix import resample_array
 from splinebench.tui.widgets.heat_strip import layout_columns
 from splinebench.tui.widgets.leaderboard import BEST, leaderboard_rows
 
@@ -32,12 +32,12 @@ def test_few_epochs_get_wider_cells() -> None:
 
 def test_a_small_matrix_is_scaled_up_cell_by_cell() -> None:
     matrix = {(i, j): float(abs(i - j)) for i in range(2) for j in range(2)}
-    assert resample(matrix, 2, 4) == [[0.0, 0.0, 1.0, 1.0]] * 2 + [[1.0, 1.0, 0.0, 0.0]] * 2
+    assert resample_array(matrix, 2, 4).tolist() == [[0.0, 0.0, 1.0, 1.0]] * 2 + [[1.0, 1.0, 0.0, 0.0]] * 2
 
 
 def test_a_large_matrix_is_binned_by_the_mean_of_its_cells() -> None:
     matrix = {(i, j): float(i == 0 and j == 0) for i in range(4) for j in range(4)}
-    grid = resample(matrix, 4, 2)
+    grid = resample_array(matrix, 4, 2).tolist()
     assert grid[0][0] == 0.25 and grid[1][1] == 0.0
 
 
@@ -106,7 +106,6 @@ def test_binned_pixels_are_the_mean_of_the_finite_cells_they_cover_for_any_size(
     import random
 
     from splinebench.tui.colours import levels
-    from splinebench.tui.widgets.distance_matrix import resample_array
 
     rng = random.Random(3)
     for n, pixels in ((7, 3), (7, 7), (5, 12), (13, 6), (1, 4)):

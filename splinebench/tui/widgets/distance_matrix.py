@@ -44,11 +44,6 @@ def resample_array(matrix: dict[tuple[int, int], float], n: int, pixels: int) ->
     return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
 
 
-def resample(matrix: dict[tuple[int, int], float], n: int, pixels: int) -> list[list[float]]:
-    """:func:`resample_array` as nested lists."""
-    return resample_array(matrix, n, pixels).tolist()
-
-
 class DistanceMatrixGrid(Widget):
     """Fig. 5: how far the partition after each epoch is from the partition after every other epoch."""
 
