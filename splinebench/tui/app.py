@@ -2,10 +2,10 @@
 
 The app reads the store read-only (SQLite WAL, so it never blocks the run writing it) and starts, stops and
 resumes runs as ``splinebench run`` subprocesses; it never imports the engine or torch. Refresh is driven by
-change: a :class:`~splinebench.tui.store_watch.StoreWatch` thread reads the store's change counter every
-``poll_interval`` seconds and wakes the app only when another process committed (or once a second, to notice a
-run whose process died); the app then re-reads the runs list (so a notification arrives whatever screen is
-open) and the open run. A new event is on screen within about one interval plus one redraw, while an idle app
+change: a :class:`~splinebench.tui.store_watch.StoreWatch` thread sleeps on the store's file events (Linux; it
+looks every ``poll_interval`` seconds elsewhere) and wakes the app only when another process committed (or once a
+second, to notice a run whose process died); the app then re-reads the runs list (so a notification arrives
+whatever screen is open) and the open run. A new event is on screen within one redraw or so, while an idle app
 sleeps. A slower timer reaps launched processes.
 """
 

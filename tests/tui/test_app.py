@@ -252,3 +252,44 @@ async def test_a_remote_run_names_the_host_it_trains_on(fixture_store):
     async with app.run_test(size=(200, 24)) as pilot:
         await _open_fixture_run(pilot, app)
         assert "on nvidia@orin:22" in screen_text(app)
+
+
+@pilot_test
+async def test_a_loaded_run_is_frozen_out_of_full_collections(fixture_store):
+    """Full collections over the whole app took 60-80 ms in the middle of redraws (tui/memory.py): once a run's
+    screen has loaded, what exists then is exempt from them."""
+    import gc
+
+    app = _app(fixture_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        gc.unfreeze()
+        await _open_fixture_run(pilot, app)
+        await wait_for(pilot, lambda: gc.get_freeze_count() > 0, what="the loaded run frozen")
+        assert gc.get_freeze_count() > len(gc.get_objects())  # most of what exists is exempt from collections
+    gc.unfreeze()
+
+
+def test_settling_memory_still_reclaims_garbage_made_before_an_earlier_freeze() -> None:
+    """Freezing must not leak: a cycle that was alive at one settle and dropped since is collected at the next."""
+    import gc
+    import weakref
+
+    from splinebench.tui.memory import settle_memory
+
+    class Node:
+        pass
+
+    node = Node()
+    node.self = node  # a cycle: only the collector can reclaim it
+    alive = weakref.ref(node)
+    try:
+        settle_memory()
+        assert gc.get_freeze_count() > 0
+        del node
+        gc.collect()
+        assert alive() is not None  # frozen: an ordinary collection skips it
+        settle_memory()
+        assert alive() is None
+    finally:
+        gc.unfreeze()

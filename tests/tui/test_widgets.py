@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from tui_helpers import pilot_test
+
 from splinebench.report.tables import result_grid
 from splinebench.store import StoreReader
 from splinebench.tui.colours import VIRIDIS, level
@@ -123,3 +125,57 @@ def test_binned_pixels_are_the_mean_of_the_finite_cells_they_cover_for_any_size(
         vmax = float(max(matrix.values(), default=1.0))
         expected = [[-1 if level(v, vmax) is None else level(v, vmax) for v in row] for row in grid.tolist()]
         assert levels(grid, vmax).tolist() == expected
+
+
+@pilot_test
+async def test_heat_strip_cells_are_the_colour_of_the_largest_distance_their_column_covers() -> None:
+    """Each cell of a layer's row, for binned, one-per-column and wide columns, against the definition: the colour
+    of the largest finite distance among the column's epochs (MISSING if none), the EB column and the cursor marked.
+    """
+    import random
+
+    from rich.style import Style
+    from textual.app import App, ComposeResult
+
+    from splinebench.tui.colours import EB_MARK, background, scale_max
+    from splinebench.tui.feed import PartitionSeries
+    from splinebench.tui.widgets.heat_strip import LayerHeatStrip
+
+    rng = random.Random(5)
+    for epochs, width, mode in ((150, 70, "fit"), (150, 70, "recent"), (9, 70, "fit"), (40, 60, "fit")):
+        series = PartitionSeries()
+        for epoch in range(1, epochs + 1):
+            for index in range(rng.randint(4, 6)):  # ragged: a layer missing at some epochs
+                value = math.nan if rng.random() < 0.1 else rng.random() ** 3
+                series.set_layer(epoch, index, f"block{index}.relu", value)
+        eb = epochs // 2
+
+        class Host(App):
+            def compose(self) -> ComposeResult:
+                yield LayerHeatStrip(id="strip")
+
+        async with Host().run_test(size=(width, 12)) as pilot:
+            strip = pilot.app.query_one(LayerHeatStrip)
+            strip.mode = mode
+            strip.show(series, eb)
+            await pilot.pause()
+            columns, cell = strip._columns()
+            vmax = scale_max([v for e in series.epochs for v in series.per_epoch[e]])
+            for row in range(6):
+                cells = [(ch, style) for seg in strip.render_line(row + 1) for ch in seg.text
+                         for style in [seg.style or Style()]]
+                cells = cells[strip.label_width:]
+                for c, column in enumerate(columns):
+                    values = [series.per_epoch[e][row] if row < len(series.per_epoch[e]) else math.nan
+                              for e in column.epochs]
+                    finite = [v for v in values if not math.isnan(v)]
+                    want = background(max(finite) if finite else math.nan, vmax).bgcolor
+                    text = "".join(ch for ch, _ in cells[c * cell:(c + 1) * cell])
+                    styles = [style for _, style in cells[c * cell:(c + 1) * cell]]
+                    assert all(style.bgcolor == want for style in styles), (mode, row, c)
+                    if row == strip.cursor_row and c == len(columns) - 1:
+                        assert text.strip() == "◆"
+                    elif eb in column.epochs:
+                        assert text.strip() == "┃" and styles[0].color.name == Style(color=EB_MARK).color.name
+                    else:
+                        assert text == " " * cell

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Input, TabbedContent, TabPane, Tabs
 
 from splinebench.store import StoreError, StoreReader
 from splinebench.tui.feed import PartitionSeries, RunFeed
+from splinebench.tui.memory import settle_memory
 from splinebench.tui.panel import PanelContext
 from splinebench.tui.panels import PANELS
 from splinebench.tui.widgets.early_bird import EarlyBirdBar
@@ -108,6 +109,7 @@ class RunScreen(Screen[None]):
     def _loaded(self, changes: set[str]) -> None:
         self.apply(changes)
         self.poll()  # what landed while the first read ran (the app's watch saw it before the feed was ready)
+        self.call_after_refresh(settle_memory)  # the run's widgets and history are built: exempt them
 
     def poll(self) -> None:
         reader = self.app.store.reader  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from splinebench.tui.feed import RunSummary
+from splinebench.tui.memory import settle_memory
 from splinebench.tui.widgets.run_header import status_text
 
 #: Most telling first: at 80 columns the status, progress, EB epoch and best accuracy fit without scrolling.
@@ -130,6 +131,8 @@ class RunsScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.call_after_refresh(self._settle_focus)
+        # shown first, or back from a run (whose screen is now garbage) or a dialog: collect once, then freeze
+        self.call_after_refresh(settle_memory)
 
     def _settle_focus(self) -> None:
         focused = self.focused

@@ -42,9 +42,18 @@ def _cell_style(foreground: Any, style: Any, background: Any) -> Style:
     return cached
 
 
-def matrix_strips(matrix: Any) -> list[Strip]:
+def matrix_strips(matrix: Any, base: Style | None = None) -> list[Strip]:
     """One strip per row of a plotext ``matrix_class``, top row first (plotext stores the bottom row first); a
-    segment per run of cells with the same colours."""
+    segment per run of cells with the same colours, on ``base`` (the widget's own style; what
+    ``Strip.apply_style`` would add, once per colour triple instead of once per segment)."""
+    styles: dict[tuple, Style] = {}
+
+    def cell_style(colours: tuple) -> Style:
+        style = styles.get(colours)
+        if style is None:
+            style = styles[colours] = _cell_style(*colours) if base is None else base + _cell_style(*colours)
+        return style
+
     strips = []
     for row in reversed(range(matrix.rows)):
         markers = matrix.marker[row]
@@ -53,7 +62,7 @@ def matrix_strips(matrix: Any) -> list[Strip]:
         start = 0
         for col in range(1, matrix.cols + 1):
             if col == matrix.cols or colours[col] != colours[start]:
-                segments.append(Segment("".join(markers[start:col]), _cell_style(*colours[start])))
+                segments.append(Segment("".join(markers[start:col]), cell_style(colours[start])))
                 start = col
         strips.append(Strip(segments, matrix.cols))
     return strips
@@ -74,7 +83,7 @@ class CellPlot(PlotextPlot):
         self._version += 1
         self.refresh()
 
-    def build_strips(self) -> list[Strip]:
+    def build_strips(self, base: Style | None = None) -> list[Strip]:
         """plotext's ``build()`` without its ANSI canvas: size and theme as ``PlotextPlot.render`` sets them."""
         width, height = self.size
         plot = self.plt
@@ -83,14 +92,15 @@ class CellPlot(PlotextPlot):
         plot.theme(self._get_plotext_theme_name(self.app.theme))
         plot._set_sizes()
         plot._build_matrix()
-        return matrix_strips(plot.monitor.matrix)
+        return matrix_strips(plot.monitor.matrix, base)
 
     def render_line(self, y: int) -> Strip:
         base = self.visual_style.rich_style
         key = (self._version, self.size, self.app.theme, self.theme, base)
         if key != self._strips_key:
-            self._strips = [strip.apply_style(base).simplify() for strip in self.build_strips()]
+            width = self.size.width
+            self._strips = [strip.crop_extend(0, width, base) for strip in self.build_strips(base)]
             self._strips_key = key
         if y < len(self._strips):
-            return self._strips[y].crop_extend(0, self.size.width, base)
+            return self._strips[y]
         return Strip.blank(self.size.width, base)

@@ -50,8 +50,9 @@ def early_bird_text(view: EarlyBirdView | None, phase: str) -> Text:
 
 
 class EarlyBirdBar(Static):
-    """One line: the EB FIFO against eps, or the drawn ticket in red."""
+    """One line: the EB FIFO against eps, or the drawn ticket in red. ``height: 1`` in the stylesheet, so an
+    update needs no layout pass (see RunHeader)."""
 
     def show(self, view: EarlyBirdView | None, phase: str) -> None:
         self.set_class(view is not None and view.fired_epoch is not None, "fired")
-        self.update(early_bird_text(view, phase))
+        self.update(early_bird_text(view, phase), layout=False)

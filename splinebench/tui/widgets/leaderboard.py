@@ -96,8 +96,13 @@ def caption(grid: ResultGrid) -> str:
 class Leaderboard(DataTable):
     """Pruner x ratio -> accuracy, total training MACs (fvcore), energy; best per column highlighted."""
 
+    _shown: tuple | None = None
+
     def show(self, grid: ResultGrid) -> None:
         columns, rows = leaderboard_rows(grid)
+        if self._shown == (columns, rows):  # the run row changes every epoch, the results rarely: keep the table
+            return
+        self._shown = (columns, rows)
         self.clear(columns=True)
         self.add_columns(*columns)
         for row in rows:
@@ -108,7 +113,9 @@ def _draw_leaderboard(tab: Widget, ctx: PanelContext) -> None:
     if ctx.reader is None or ctx.feed.run is None:
         return
     grid = result_grid(ctx.reader, ctx.feed.run.id)
-    tab.query_one("#leaderboard-caption", Static).update(caption(grid))
+    caption_line = tab.query_one("#leaderboard-caption", Static)
+    if caption_line.content != caption(grid):
+        caption_line.update(caption(grid))
     tab.query_one(Leaderboard).show(grid)
 
 

@@ -20,9 +20,12 @@ def status_text(status: str) -> Text:
 
 
 class RunHeader(Static):
+    """One line (``height: 1`` in the stylesheet), so an update never needs a layout pass: with one, every epoch
+    re-rendered the whole screen, header, tabs and footer included (about a third of a Curves redraw)."""
+
     def show(self, run: RunRow | None, dense_epochs: int, phase: str | None) -> None:
         if run is None:
-            self.update(Text("loading…", style="dim"))
+            self.update(Text("loading…", style="dim"), layout=False)
             return
         # Most telling first, so a narrow terminal cuts the least useful part.
         text = Text()
@@ -37,4 +40,4 @@ class RunHeader(Static):
         text.append(f"  {run.name}: {run.model} on {run.dataset}, seed {run.seed}", style="dim")
         if run.remote:  # a run that trains on another machine (`run --on ssh://...`): say where
             text.append(f"  on {run.remote.get('host', '?')}", style="bold magenta")
-        self.update(text)
+        self.update(text, layout=False)
