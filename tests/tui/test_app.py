@@ -293,3 +293,26 @@ def test_settling_memory_still_reclaims_garbage_made_before_an_earlier_freeze() 
         assert alive() is None
     finally:
         gc.unfreeze()
+
+
+@pilot_test
+async def test_the_runs_table_waits_under_a_run_screen_and_catches_up_when_shown_again(tmp_path):
+    """Textual repaints the screen on top wherever the one below changed, so updating the runs table every epoch
+    under a run's screen redrew that whole screen: the table is brought up to date when it is shown again."""
+    run = SyntheticRun(layers=4, epochs=20)
+    writer, path = _synthetic_store(tmp_path, run, 2)
+    app = SplinebenchDashboard(str(path), profiles_dir=str(PROFILES), poll_interval=0.05)
+    async with app.run_test(size=(120, 24)) as pilot:
+        table = app.runs_screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, what="the run row")
+        progress = lambda: str(table.get_cell(run.run_id, "progress"))  # noqa: E731
+        shown = progress()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.feed.loaded, what="a run")
+        for epoch in (3, 4, 5):
+            writer.write_many(run.epoch(epoch))
+        await wait_for(pilot, lambda: "dense 5/20" in screen_text(app), what="the run screen at epoch 5")
+        assert progress() == shown  # the hidden table was not touched
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.runs_screen, what="the runs screen")
+        assert shown.startswith("2/20") and progress().startswith("5/20")

@@ -108,6 +108,7 @@ class RunsScreen(Screen[None]):
         self.descending = False
         self._shown: dict[str, tuple] = {}
         self._table_ready = False
+        self._behind = False  # runs changed while another screen was on top (show_runs)
         self._store_message = ""
         self.marked: set[str] = set()  # runs picked with space (or ctrl+click) for the comparison screen
 
@@ -130,6 +131,8 @@ class RunsScreen(Screen[None]):
         self.show_store_state(self._store_message)
 
     def on_screen_resume(self) -> None:
+        if self._behind:
+            self.show_runs(self.summaries)
         self.call_after_refresh(self._settle_focus)
         # shown first, or back from a run (whose screen is now garbage) or a dialog: collect once, then freeze
         self.call_after_refresh(settle_memory)
@@ -167,6 +170,12 @@ class RunsScreen(Screen[None]):
         self.summaries = summaries
         if not self._table_ready:
             return
+        if self.app.screen is not self:  # is_current would say yes: the screen just below counts as visible
+            # Textual repaints the screen on top wherever a screen below it changed (it may show through), so
+            # updating this table under a run's screen redrew that whole screen every epoch: catch up on resume
+            self._behind = True
+            return
+        self._behind = False
         table = self.query_one("#runs-table", DataTable)
         _, key = SORTS[self.sort_index]
         ordered = sorted(
