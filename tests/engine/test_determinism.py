@@ -177,3 +177,27 @@ def test_deterministic_mode_is_recorded_and_refuses_a_nondeterministic_op_by_nam
         torch.use_deterministic_algorithms(False)
     _, ok = execute(tiny_profile(**{"model.name": ALERTING_NET, "train.epochs": 1, "retrain.epochs": 0}), store)
     assert ok  # without deterministic = true the same model trains
+
+
+def test_the_fingerprint_a_sweep_records_for_its_workers_is_the_one_they_train_in():
+    """``task_fingerprint`` states what ``set_deterministic`` and the task's thread count will make of a worker
+    without doing it in the driver: a worker process that applies both must report the very same fields."""
+    import json
+    import subprocess
+    import sys
+
+    from splinebench.engine.environment import task_fingerprint
+
+    code = (
+        "import json, torch\n"
+        "from splinebench.engine.environment import fingerprint, set_deterministic\n"
+        "set_deterministic(True)\n"
+        "torch.set_num_threads(1)\n"
+        "print(json.dumps(fingerprint(torch.device('cpu'))))\n"
+    )
+    worker = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                       check=True).stdout)
+    stated = task_fingerprint(torch.device("cpu"), threads=1, deterministic=True)
+    worker.pop("torch_interop_threads")  # not a task setting: left as each process starts
+    stated.pop("torch_interop_threads")
+    assert stated == worker
