@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from splinebench.store import StoreError, StoreReader
 
@@ -42,7 +43,7 @@ WAKE_SECONDS = 1.0
 COALESCE_SECONDS = 0.015
 
 
-def _inotify_watch(store: Path) -> tuple[object, int] | None:
+def _inotify_watch(store: Path) -> tuple[Any, int] | None:
     """An inotify instance watching the store's folder, with its watch descriptor; None where there is none
     (not Linux, the package or the folder missing, the per-user watch limit reached)."""
     if not sys.platform.startswith("linux"):
@@ -69,7 +70,7 @@ def file_events_supported(store: Path) -> bool:
     watch = _inotify_watch(store)
     if watch is None:
         return False
-    watch[0].close()  # type: ignore[attr-defined]
+    watch[0].close()
     return True
 
 
@@ -99,10 +100,11 @@ class StoreWatch:
         self._reader: StoreReader | None = None
         self._seen: int | None = None
         self._woken = 0.0
-        self._poke_read, self._poke_write = os.pipe()
+        self._poke_read = self._poke_write = -1  # a pipe that wakes the sleeping thread (start() makes it)
         self._thread = threading.Thread(target=self._run, name="store-watch", daemon=True)
 
     def start(self) -> None:
+        self._poke_read, self._poke_write = os.pipe()
         self._thread.start()
 
     def stop(self) -> None:
@@ -111,8 +113,10 @@ class StoreWatch:
         if self._thread.is_alive():
             self._thread.join(timeout=2)
         for fd in (self._poke_read, self._poke_write):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._poke_read = self._poke_write = -1
 
     def handled(self) -> None:
         """The app has re-read the store: the next change may wake it again."""
@@ -121,8 +125,9 @@ class StoreWatch:
             self._poke()
 
     def _poke(self) -> None:
-        with contextlib.suppress(OSError):  # closed by stop()
-            os.write(self._poke_write, b"x")
+        if self._poke_write >= 0:
+            with contextlib.suppress(OSError):  # closed by stop()
+                os.write(self._poke_write, b"x")
 
     # -- one look ----------------------------------------------------------------------------------------------
     def _version(self) -> int | None:
@@ -166,7 +171,7 @@ class StoreWatch:
                 self._run_on_clock()
         finally:
             if watch is not None:
-                watch[0].close()  # type: ignore[attr-defined]
+                watch[0].close()
             if self._reader is not None:
                 self._reader.close()
 
