@@ -1,7 +1,8 @@
 """How much the dashboard costs: refresh time of the run screen, idle CPU while watching, training slowdown.
 
-    .venv/bin/python benchmarks/tui_refresh.py                 # all three parts
-    .venv/bin/python benchmarks/tui_refresh.py --skip-training # refresh and idle CPU only (about a minute)
+    .venv/bin/python benchmarks/tui_refresh.py                 # all four parts
+    .venv/bin/python benchmarks/tui_refresh.py --skip-training # parts 1-3 only
+    .venv/bin/python benchmarks/tui_refresh.py --only-live --live-size 80x24,140x45,200x60  # 2 and 3 (~7 min)
 
 1. Refresh cost, in process (Textual's headless driver), on a synthetic store of 100 layers x 160 epochs written
    event by event through ``StoreWriter`` as the engine writes them. 120 epochs are written first; the run screen
@@ -9,7 +10,8 @@
    the panel update and the screen's composition, plus (measured separately) encoding a full 80x24 or 200x60
    frame for the terminal, so the figure is an upper bound. Goal: >= 10 refreshes/s (<= 100 ms each).
 2. Idle CPU while watching: the real app in a pseudo-terminal, on the finished synthetic run (runs screen, then
-   the run screen's layers panel), CPU seconds of its process over a quiet window. Goal: <= 5% of one core.
+   the run screen's layers panel), CPU seconds of its process over a quiet window (``--idle-seconds``).
+   Goal: <= 0.5% of one core.
 3. Live panels (``--live-seconds``): the real app in a pseudo-terminal on a run that grows while it watches,
    written event by event through ``StoreWriter`` from this process as the engine writes them. For every panel,
    at 1 epoch/s with 100 layers: the app's CPU (goal <= 5% of one core) and the delay from each commit to the
