@@ -80,8 +80,9 @@ class RichProgress:
 
     def _on_early_bird_fired(self, e: Any) -> None:
         fifo = ", ".join(f"{d:.3f}" for d in e.fifo)
+        test = f": FIFO [{fifo}] < eps {e.eps}" if e.eps is not None else ""  # a plug-in may not report its test
         self.console.print(f"[bold yellow]early bird ({_m(e.detector)})[/bold yellow] fired in {_m(e.phase)} "
-                           f"after epoch {e.epoch}: FIFO [{fifo}] < eps {e.eps}")
+                           f"after epoch {e.epoch}{test}")
 
     def _on_phase_finished(self, e: Any) -> None:
         task = self.tasks.get(e.phase)

@@ -162,8 +162,8 @@ class EarlyBirdFired(Event):
     detector: str  # "spline" | "mask" | a plug-in's name
     phase: str
     epoch: int
-    eps: float
-    window: int
+    eps: float | None  # None: a plug-in detector's hook did not say (0.0 would read as a threshold)
+    window: int | None
     fifo: list[float]
 
 

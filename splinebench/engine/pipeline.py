@@ -114,6 +114,18 @@ def run_started_fields(profile: Profile, plan: RunPlan, device: str, results_dir
     }
 
 
+
+def early_bird_fields(info: dict[str, Any]) -> dict[str, Any]:
+    """eps, window and FIFO of an EarlyBirdFired event from a training hook's ``early_bird_info()``; what the hook
+    does not report stays None (the FIFO empty) rather than a made-up 0."""
+    eps, window = info.get("eps"), info.get("window")
+    return {
+        "eps": None if eps is None else float(eps),
+        "window": None if window is None else int(window),
+        "fifo": [float(x) for x in info.get("fifo", [])],
+    }
+
+
 class Pipeline:
     def __init__(
         self,
@@ -299,8 +311,7 @@ class Pipeline:
         checkpoints.atomic_save(checkpoints.cpu_state(model), path)
         result.tickets[key] = str(path)
         result.ticket_epochs[key] = epoch
-        self.bus.emit(EarlyBirdFired, detector=detector, phase=phase, epoch=epoch, eps=float(info.get("eps", 0.0)),
-                      window=int(info.get("window", 0)), fifo=[float(x) for x in info.get("fifo", [])])
+        self.bus.emit(EarlyBirdFired, detector=detector, phase=phase, epoch=epoch, **early_bird_fields(info))
 
     def _emit_partition(self, phase: str, obs: Any, observer: PartitionObserver) -> None:
         if obs.per_layer is not None:
