@@ -114,7 +114,6 @@ def run_started_fields(profile: Profile, plan: RunPlan, device: str, results_dir
     }
 
 
-
 def early_bird_fields(info: dict[str, Any]) -> dict[str, Any]:
     """eps, window and FIFO of an EarlyBirdFired event from a training hook's ``early_bird_info()``; what the hook
     does not report stays None (the FIFO empty) rather than a made-up 0."""

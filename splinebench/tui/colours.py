@@ -52,9 +52,16 @@ def levels(grid: np.ndarray, vmax: float) -> np.ndarray:
     return np.where(np.isnan(grid), -1, index).astype(np.int64)
 
 
+_MISSING_BG = Style(bgcolor=MISSING)
+
+
+def level_background(index: int | None) -> Style:
+    """The background of a palette index (:func:`level`, or one of :func:`levels`' with -1 for no value)."""
+    return _MISSING_BG if index is None or index < 0 else _BG[index]
+
+
 def background(value: float, vmax: float) -> Style:
-    index = level(value, vmax)
-    return Style(bgcolor=MISSING) if index is None else _BG[index]
+    return level_background(level(value, vmax))
 
 
 def foreground(value: float, vmax: float) -> Style:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.widget import Widget
+from textual.widgets import Static
 
 if TYPE_CHECKING:
     from splinebench.store import StoreReader
@@ -40,3 +41,10 @@ class Panel:
     topics: frozenset[str]  # RunFeed.poll topics that make it stale
     compose: Callable[[], Iterable[Widget]]  # the widgets inside its tab, in order
     draw: Callable[[Widget, PanelContext], None]  # redraw, given its tab (query its widgets from there)
+
+
+def update_if_changed(line: Static, content: str) -> None:
+    """Set a panel's text line only when the text differs: an update of a line that may wrap lays the whole screen
+    out again, and a redraw per epoch would otherwise pay that for an unchanged caption or key."""
+    if line.content != content:
+        line.update(content)

@@ -43,9 +43,9 @@ WAKE_SECONDS = 1.0
 COALESCE_SECONDS = 0.015
 
 
-def _inotify_watch(store: Path) -> tuple[Any, int] | None:
-    """An inotify instance watching the store's folder, with its watch descriptor; None where there is none
-    (not Linux, the package or the folder missing, the per-user watch limit reached)."""
+def _inotify_watch(store: Path) -> Any | None:
+    """An inotify instance watching the store's folder; None where there is none (not Linux, the package or the
+    folder missing, the per-user watch limit reached)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -58,19 +58,19 @@ def _inotify_watch(store: Path) -> tuple[Any, int] | None:
         return None
     mask = flags.MODIFY | flags.CREATE | flags.MOVED_TO | flags.DELETE | flags.CLOSE_WRITE
     try:
-        descriptor = notify.add_watch(str(store.parent), mask)
+        notify.add_watch(str(store.parent), mask)
     except OSError:
         notify.close()
         return None
-    return notify, descriptor
+    return notify
 
 
 def file_events_supported(store: Path) -> bool:
     """Whether a watch on ``store`` can sleep on file events here (the first choice; polling otherwise)."""
-    watch = _inotify_watch(store)
-    if watch is None:
+    notify = _inotify_watch(store)
+    if notify is None:
         return False
-    watch[0].close()
+    notify.close()
     return True
 
 
@@ -84,14 +84,12 @@ class StoreWatch:
         check_seconds: float = CHECK_SECONDS,
         wake_seconds: float = WAKE_SECONDS,
         quiet_check_seconds: float = QUIET_CHECK_SECONDS,
-        file_events: bool = True,
     ) -> None:
         self.path = path
         self.wake = wake
         self.check_seconds = check_seconds
         self.quiet_check_seconds = max(check_seconds, quiet_check_seconds)
         self.wake_seconds = wake_seconds
-        self.file_events = file_events
         #: "events" or "polling": how the thread learns of commits (tests and the benchmark read it)
         self.mode = "polling"
         self._stop = threading.Event()
@@ -161,22 +159,22 @@ class StoreWatch:
         return changed
 
     def _run(self) -> None:
-        watch = _inotify_watch(Path(self.path).resolve()) if self.file_events else None
+        notify = _inotify_watch(Path(self.path).resolve())
         try:
-            if watch is not None:
+            if notify is not None:
                 self.mode = "events"
-                self._run_on_events(*watch)
+                self._run_on_events(notify)
             if not self._stop.is_set():
                 self.mode = "polling"
                 self._run_on_clock()
         finally:
-            if watch is not None:
-                watch[0].close()
+            if notify is not None:
+                notify.close()
             if self._reader is not None:
                 self._reader.close()
 
     # -- file events (Linux) ---------------------------------------------------------------------------------
-    def _run_on_events(self, notify, descriptor: int) -> None:  # noqa: ANN001 - inotify_simple's INotify
+    def _run_on_events(self, notify: Any) -> None:  # inotify_simple's INotify
         """Sleep until the store's files change (or the poke pipe is written, or a second passes). Returns when
         stopped, or when a change turned up that no event announced: this file system does not report them."""
         names = {Path(self.path).name + suffix for suffix in ("", "-wal", "-journal")}

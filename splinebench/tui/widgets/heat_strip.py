@@ -22,13 +22,11 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from splinebench.tui.colours import EB_MARK, MISSING, legend_cells, levels, scale_max
+from splinebench.tui.colours import EB_MARK, legend_cells, level_background, levels
 from splinebench.tui.feed import PartitionSeries
 from splinebench.tui.panel import Panel, PanelContext
 
 LABEL_MAX = 20
-_MISSING_STYLE = Style(bgcolor=MISSING)
-_LEVEL_STYLES = legend_cells()
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,6 @@ class LayerHeatStrip(Widget, can_focus=True):
         self.top = 0
         self._visible: list[int] = []
         self._epochs: list[int] = []
-        self._epoch_max: dict[int, tuple[int, float]] = {}
         self._vmax = 1e-6
         self._grid = np.empty((0, 0))  # layers x epochs (NaN: not recorded), rebuilt by show()
         self._lines: dict[int, Strip] = {}
@@ -96,16 +93,12 @@ class LayerHeatStrip(Widget, can_focus=True):
         self.series = series
         self.eb_epoch = eb_epoch
         self._epochs = series.epochs
-        for epoch in self._epochs:
-            values = series.per_epoch[epoch]
-            cached = self._epoch_max.get(epoch)
-            if cached is None or cached[0] != len(values):
-                self._epoch_max[epoch] = (len(values), scale_max(values))
-        self._vmax = max([1e-6, *(self._epoch_max[e][1] for e in self._epochs)])
         self._grid = np.full((len(series.layer_names), len(self._epochs)), np.nan)
         for column, epoch in enumerate(self._epochs):
             values = series.per_epoch[epoch]
             self._grid[: len(values), column] = values
+        # the top of the scale: the largest distance recorded (colours.scale_max's floor when there is none)
+        self._vmax = float(np.fmax.reduce(self._grid, axis=None, initial=1e-6))
         self._filter_layers()
         self._invalidate()
 
@@ -220,8 +213,7 @@ class LayerHeatStrip(Widget, can_focus=True):
         """The columns, their colour levels and the label width, worked out once per drawing rather than per line:
         a new epoch redraws every row, and per cell in Python that cost ~5% of a core at 1 epoch/s."""
         if self._frame is None:
-            label_width = self.label_width
-            columns, cell = layout_columns(self._epochs, self.size.width - label_width, self.mode)
+            columns, cell = self._columns()
             starts = np.cumsum([0, *(len(col.epochs) for col in columns[:-1])], dtype=np.intp)
             grid = self._grid
             if columns and grid.shape[0]:
@@ -233,7 +225,7 @@ class LayerHeatStrip(Widget, can_focus=True):
             else:
                 column_levels = np.empty((grid.shape[0], 0), dtype=np.int64)
             self._frame = _Frame(
-                label_width=label_width,
+                label_width=self.label_width,
                 columns=columns,
                 cell=cell,
                 cursor_col=self._cursor_column(columns),
@@ -312,10 +304,6 @@ class _Frame:
     base: Style
 
 
-def _level_style(level: int) -> Style:
-    return _MISSING_STYLE if level < 0 else _LEVEL_STYLES[level]
-
-
 def _cells(row_levels: np.ndarray, cell: int, marks: dict[int, tuple[str, Style]]) -> list[Segment]:
     """One row's coloured cells, ``cell`` characters per column: a segment per run of one colour, and one per
     marked column (the cursor, the EB epoch) with its mark centred."""
@@ -326,7 +314,7 @@ def _cells(row_levels: np.ndarray, cell: int, marks: dict[int, tuple[str, Style]
     edges = sorted(c for c in cuts if 0 <= c <= count)
     segments = []
     for start, end in zip(edges, edges[1:], strict=False):
-        style = _level_style(int(row_levels[start]))
+        style = level_background(int(row_levels[start]))
         if start in marks:
             text, extra = marks[start]
             segments.append(Segment(text.center(cell), style + extra))

@@ -21,7 +21,7 @@ from splinebench.report.tables import (
     partial_note,
     result_grid,
 )
-from splinebench.tui.panel import Panel, PanelContext
+from splinebench.tui.panel import Panel, PanelContext, update_if_changed
 
 BEST = "bold black on green"
 
@@ -113,9 +113,7 @@ def _draw_leaderboard(tab: Widget, ctx: PanelContext) -> None:
     if ctx.reader is None or ctx.feed.run is None:
         return
     grid = result_grid(ctx.reader, ctx.feed.run.id)
-    caption_line = tab.query_one("#leaderboard-caption", Static)
-    if caption_line.content != caption(grid):
-        caption_line.update(caption(grid))
+    update_if_changed(tab.query_one("#leaderboard-caption", Static), caption(grid))
     tab.query_one(Leaderboard).show(grid)
 
 

@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from splinebench.tui.colours import swatch
 from splinebench.tui.feed import PartitionSeries
-from splinebench.tui.panel import Panel, PanelContext
+from splinebench.tui.panel import Panel, PanelContext, update_if_changed
 from splinebench.tui.widgets.cell_plot import CellPlot
 
 EB_COLOUR = "red"
@@ -149,9 +149,7 @@ def _draw_curves(tab: Widget, ctx: PanelContext) -> None:
     tab.query_one("#loss-plot", CurvePlot).show(feed.epochs, phases, ctx.eb, ctx.window, offsets, labels)
     key = "  ".join(f"{swatch(colour)} {escape(phase)}" for phase, colour in drawn)
     eb_key = f"  {swatch(EB_COLOUR, '|')} EB epoch" if ctx.eb is not None else ""
-    key_line = tab.query_one("#curves-key", Static)
-    if key_line.content != key + eb_key:  # the key may wrap, so an update lays the screen out again: only on change
-        key_line.update(key + eb_key)
+    update_if_changed(tab.query_one("#curves-key", Static), key + eb_key)
 
 
 CURVES_PANEL = Panel(
